@@ -1,0 +1,61 @@
+import { accessSync, constants } from 'node:fs';
+import { delimiter, join } from 'node:path';
+import { RedisMemoryServer } from 'redis-memory-server';
+
+export interface EmbeddedRedis {
+  url: string;
+  port: number;
+  /** The redis-server's pid, so tests can kill it the way a crash would. */
+  pid: number | undefined;
+  stop(): Promise<void>;
+}
+
+/** Finds the system `redis-server` (Debian package); nothing is ever downloaded or built. */
+export function findRedisServerBinary(env: NodeJS.ProcessEnv = process.env): string {
+  const candidates = [
+    env.REDISMS_SYSTEM_BINARY,
+    ...(env.PATH ?? '').split(delimiter).filter(Boolean).map((dir) => join(dir, 'redis-server')),
+    '/usr/bin/redis-server',
+    '/usr/local/bin/redis-server',
+  ].filter((candidate): candidate is string => Boolean(candidate));
+  for (const candidate of candidates) {
+    try {
+      accessSync(candidate, constants.X_OK);
+      return candidate;
+    } catch {
+      // try the next one
+    }
+  }
+  throw new Error(
+    'No redis-server binary found for the embedded Redis. Install it (Debian/Ubuntu: `apt-get install -y redis-server`, ' +
+      'macOS: `brew install redis`) or point REDISMS_SYSTEM_BINARY at one, or set REDIS_URL to use an existing Redis.',
+  );
+}
+
+/**
+ * Starts a private, throwaway redis-server on a free loopback port (no persistence). Used by the dev
+ * stack and by every test file; never the shared Redis on 6379.
+ */
+export async function startEmbeddedRedis(options: { port?: number } = {}): Promise<EmbeddedRedis> {
+  const systemBinary = findRedisServerBinary();
+  const server = new RedisMemoryServer({
+    binary: { systemBinary },
+    instance: {
+      ip: '127.0.0.1',
+      ...(options.port ? { port: options.port } : {}),
+      args: ['--save', '', '--appendonly', 'no', '--maxmemory-policy', 'noeviction'],
+    },
+  });
+  await server.start();
+  const port = await server.getPort();
+  const info = server.getInstanceInfo();
+  const pid = info ? info.childProcess?.pid : undefined;
+  return {
+    url: `redis://127.0.0.1:${port}`,
+    port,
+    pid,
+    stop: async () => {
+      await server.stop();
+    },
+  };
+}
