@@ -1,0 +1,33 @@
+import mongoose, { type Connection } from 'mongoose';
+import { orderModel, type OrderModel } from './order-model';
+import { webhookEventModel, type WebhookEventModel } from './webhook-event-model';
+
+export interface Database {
+  connection: Connection;
+  orders: OrderModel;
+  webhookEvents: WebhookEventModel;
+  close(): Promise<void>;
+}
+
+/**
+ * Connects to MongoDB and makes sure the indexes exist. Operations fail fast (no buffering) so a
+ * MongoDB outage answers 503 instead of hanging requests.
+ */
+export async function connectDatabase(url: string, options: { serverSelectionTimeoutMS?: number } = {}): Promise<Database> {
+  const connection = await mongoose
+    .createConnection(url, {
+      serverSelectionTimeoutMS: options.serverSelectionTimeoutMS ?? 5_000,
+      bufferCommands: false,
+      autoIndex: false,
+    })
+    .asPromise();
+  const orders = orderModel(connection);
+  const webhookEvents = webhookEventModel(connection);
+  await Promise.all([orders.createIndexes(), webhookEvents.createIndexes()]);
+  return {
+    connection,
+    orders,
+    webhookEvents,
+    close: () => connection.close(),
+  };
+}

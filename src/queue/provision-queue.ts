@@ -1,0 +1,72 @@
+import { randomBytes } from 'node:crypto';
+import { Queue, type ConnectionOptions, type Job, type JobsOptions } from 'bullmq';
+import { z } from 'zod';
+import { ATTEMPT_REASONS, isLiveJobState, type AttemptReason } from '../domain/statuses';
+import type { LiveJob } from '../domain/provision-decision';
+
+export const PROVISION_QUEUE = 'provision';
+export const PROVISION_JOB = 'provision-order';
+/** Name of the backoff strategy the worker registers (`settings.backoffStrategy`). */
+export const STAGED_BACKOFF = 'staged';
+
+export const objectIdString = z.string().regex(/^[0-9a-f]{24}$/i, 'expected a 24-character hex ObjectId');
+
+/**
+ * Job data: ids and reasons only, never secrets. New fields must be optional so jobs already in Redis
+ * still parse after a deploy.
+ */
+export const ProvisionJobDataSchema = z.object({
+  orderId: objectIdString,
+  reason: z.enum(ATTEMPT_REASONS),
+  requestedAt: z.iso.datetime(),
+});
+export type ProvisionJobData = z.infer<typeof ProvisionJobDataSchema>;
+
+export type ProvisionQueue = Queue<ProvisionJobData, void, typeof PROVISION_JOB>;
+export type ProvisionJob = Job<ProvisionJobData, void, typeof PROVISION_JOB>;
+
+export interface ProvisionQueueOptions {
+  connection: ConnectionOptions;
+  prefix: string;
+  attempts: number;
+}
+
+export function createProvisionQueue({ connection, prefix, attempts }: ProvisionQueueOptions): ProvisionQueue {
+  const defaultJobOptions: JobsOptions = {
+    attempts,
+    backoff: { type: STAGED_BACKOFF },
+    // Keep finished jobs for ops to inspect in bull-board, bounded.
+    removeOnComplete: { age: 24 * 3600, count: 5_000 },
+    removeOnFail: { age: 7 * 24 * 3600, count: 5_000 },
+  };
+  return new Queue<ProvisionJobData, void, typeof PROVISION_JOB>(PROVISION_QUEUE, { connection, prefix, defaultJobOptions });
+}
+
+export interface EnqueueResult {
+  /** False when a live job for the order already existed and the request collapsed into it. */
+  created: boolean;
+  jobId: string;
+}
+
+/**
+ * Enqueues provisioning for an order. While a job for the order is waiting, delayed or active, the
+ * request collapses into it (BullMQ deduplication by order id); after it finished, a new job is made.
+ */
+export async function enqueueProvision(queue: ProvisionQueue, orderId: string, reason: AttemptReason, now = new Date()): Promise<EnqueueResult> {
+  const data = ProvisionJobDataSchema.parse({ orderId, reason, requestedAt: now.toISOString() });
+  // A fresh job id per request: a reused id still in the completed or failed set would be silently ignored.
+  const jobId = `${orderId}-${now.getTime().toString(36)}${randomBytes(3).toString('hex')}`;
+  const job = await queue.add(PROVISION_JOB, data, { jobId, deduplication: { id: orderId } });
+  return { created: job.id === jobId, jobId: job.id ?? jobId };
+}
+
+/** The job that currently holds the order's deduplication key, if it is still live. */
+export async function findLiveProvisionJob(queue: ProvisionQueue, orderId: string): Promise<LiveJob | null> {
+  const jobId = await queue.getDeduplicationJobId(orderId);
+  if (!jobId) return null;
+  const job = await queue.getJob(jobId);
+  if (!job) return null;
+  const state = await job.getState();
+  if (!isLiveJobState(state)) return null;
+  return { id: jobId, state, startedAt: new Date(job.processedOn ?? job.timestamp) };
+}
