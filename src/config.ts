@@ -8,7 +8,7 @@ import { z } from 'zod';
 export const DEV_DEFAULTS = {
   ADMIN_TOKEN: 'dev-admin-token',
   WEBHOOK_SECRET: 'whsec_ZGV2LXdlYmhvb2stc2VjcmV0LWZvci12cHMtcHJvdmlzaW9uZXI=',
-  CREDENTIALS_KEY: 'ZGV2LWNyZWRlbnRpYWxzLWtleS0zMi1ieXRlcy1sb25nIQ==',
+  CREDENTIALS_KEY: 'bd8d06f776dbddb4c4e570b87ae3ce425138ca369aa8f3b0565930513afb2610',
 } as const;
 
 const PRODUCTION_REQUIRED = [
@@ -79,6 +79,8 @@ export const EnvironmentSchema = z.object({
   STUCK_AFTER_MS: int(1).default(600_000),
   SWEEP_INTERVAL_MS: int(100).default(60_000),
   SHUTDOWN_TIMEOUT_MS: int(100).default(10_000),
+  JOB_LOCK_MS: int(1_000).default(30_000),
+  WORKER_METRICS_PORT: int(0, 65535).optional(),
 
   DEV_WORKERS: int(0, 64).default(1),
 });
@@ -114,6 +116,9 @@ export interface Config {
     stuckAfterMs: number;
     sweepIntervalMs: number;
     shutdownTimeoutMs: number;
+    /** BullMQ job lock; a job whose worker died is taken up again after about this long. */
+    jobLockMs: number;
+    metricsPort: number | undefined;
   };
   devWorkers: number;
 }
@@ -154,7 +159,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
     queuePrefix: e.QUEUE_PREFIX,
     adminToken: e.ADMIN_TOKEN ?? DEV_DEFAULTS.ADMIN_TOKEN,
     webhookSecret: e.WEBHOOK_SECRET ?? DEV_DEFAULTS.WEBHOOK_SECRET,
-    credentialsKey: e.CREDENTIALS_KEY ?? Buffer.from(DEV_DEFAULTS.CREDENTIALS_KEY, 'base64'),
+    credentialsKey: e.CREDENTIALS_KEY ?? Buffer.from(DEV_DEFAULTS.CREDENTIALS_KEY, 'hex'),
     providers: {
       smartvps: { url: smartvpsUrl, apiKey: e.SMARTVPS_API_KEY ?? 'dev-smartvps-key' },
       hostycare: { url: hostycareUrl, apiKey: e.HOSTYCARE_API_KEY ?? 'dev-hostycare-key' },
@@ -172,6 +177,8 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
       stuckAfterMs: e.STUCK_AFTER_MS,
       sweepIntervalMs: e.SWEEP_INTERVAL_MS,
       shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT_MS,
+      jobLockMs: e.JOB_LOCK_MS,
+      metricsPort: e.WORKER_METRICS_PORT,
     },
     devWorkers: e.DEV_WORKERS,
   };

@@ -41,6 +41,8 @@ export interface Order {
   // Owned by the provisioning system.
   /** The provider's purchase id, set the moment a purchase is accepted; a retry resumes it instead of buying. */
   providerReference: string | null;
+  /** Bumped when the provider fails a purchase, so a retry buys anew under a new idempotency key. */
+  purchaseGeneration: number;
   attempts: Attempt[];
   nextAttemptAt: Date | null;
   /** Fencing counter: bumped when an attempt takes the order; every later write of that attempt is conditional on it. */
@@ -88,6 +90,7 @@ export const orderSchema = new Schema<Order>(
     packageName: { type: String, default: null },
     customerEmail: { type: String, default: null },
     providerReference: { type: String, default: null },
+    purchaseGeneration: { type: Number, default: 0 },
     attempts: { type: [attemptSchema], default: [] },
     nextAttemptAt: { type: Date, default: null },
     fence: { type: Number, default: 0 },

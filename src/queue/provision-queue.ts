@@ -19,6 +19,8 @@ export const ProvisionJobDataSchema = z.object({
   orderId: objectIdString,
   reason: z.enum(ATTEMPT_REASONS),
   requestedAt: z.iso.datetime(),
+  /** Set when the job first found its package lock busy (LOCK_MAX_WAIT_MS counts from it). */
+  lockWaitSince: z.iso.datetime().optional(),
 });
 export type ProvisionJobData = z.infer<typeof ProvisionJobDataSchema>;
 

@@ -1,0 +1,82 @@
+import type { Logger } from 'pino';
+import { fenceIs, MAX_ATTEMPT_HISTORY, type Order, type OrderModel } from '../db/order-model';
+import { ProvisionInProgressError } from '../domain/errors';
+import { PAID_STATUSES } from '../domain/statuses';
+import { findLiveProvisionJob, type ProvisionQueue } from '../queue/provision-queue';
+import { requestProvision } from './request-provision';
+
+export interface RecoverDeps {
+  orders: OrderModel;
+  queue: ProvisionQueue;
+  logger: Logger;
+  stuckAfterMs: number;
+  now?: () => Date;
+  /** How many orders one sweep looks at, oldest first. */
+  batchSize?: number;
+}
+
+export interface RecoverySummary {
+  checked: number;
+  reenqueued: number;
+  failed: number;
+}
+
+type Candidate = Pick<Order, '_id' | 'fence' | 'updatedAt' | 'provisioningStatus'>;
+
+/**
+ * Finds paid orders that asked for provisioning but have no live job and no final status (Redis lost
+ * the job, a process died, an enqueue failed): re-enqueues them, or, when nothing has happened to
+ * them for `stuckAfterMs`, marks them failed with the reason so an admin can Retry.
+ */
+export async function recoverOrders(deps: RecoverDeps): Promise<RecoverySummary> {
+  const now = deps.now?.() ?? new Date();
+  const candidates = await deps.orders
+    .find({
+      status: { $in: PAID_STATUSES },
+      $or: [{ provisioningStatus: { $in: ['queued', 'provisioning'] } }, { provisioningStatus: null, provisionRequestedAt: { $ne: null } }],
+    })
+    .sort({ updatedAt: 1 })
+    .limit(deps.batchSize ?? 500)
+    .select({ _id: 1, fence: 1, updatedAt: 1, provisioningStatus: 1 })
+    .lean<Candidate[]>();
+
+  const summary: RecoverySummary = { checked: candidates.length, reenqueued: 0, failed: 0 };
+  for (const order of candidates) {
+    const orderId = String(order._id);
+    if (await findLiveProvisionJob(deps.queue, orderId)) continue;
+    const idleMs = now.getTime() - order.updatedAt.getTime();
+    if (idleMs >= deps.stuckAfterMs) {
+      if (await markStalled(deps, order, now, idleMs)) summary.failed += 1;
+      continue;
+    }
+    try {
+      const result = await requestProvision({ ...deps, now: () => now }, orderId, 'recovery');
+      if (result.outcome === 'queued') summary.reenqueued += 1;
+      deps.logger.warn({ orderId, provisioningStatus: order.provisioningStatus }, 'recovered an order with no live job: enqueued again');
+    } catch (error) {
+      // A request or worker got there between our look and our enqueue: nothing to recover.
+      if (!(error instanceof ProvisionInProgressError)) throw error;
+    }
+  }
+  return summary;
+}
+
+async function markStalled(deps: RecoverDeps, order: Candidate, now: Date, idleMs: number): Promise<boolean> {
+  const minutes = Math.round(idleMs / 60_000);
+  const message = `Provisioning stalled: no job ran for this order for ${minutes} min (the queue lost it or a worker died). Press Retry to provision it.`;
+  // Conditional on nothing having changed since we looked, so a concurrent request or attempt wins.
+  const result = await deps.orders.updateOne(
+    { _id: order._id, fence: fenceIs(order.fence), updatedAt: order.updatedAt, provisioningStatus: order.provisioningStatus },
+    {
+      $set: { provisioningStatus: 'failed', provisioningError: message, nextAttemptAt: null },
+      $push: {
+        attempts: {
+          $each: [{ at: now, reason: 'recovery', jobId: 'sweeper', attempt: 0, outcome: 'failed', error: message, durationMs: 0 }],
+          $slice: -MAX_ATTEMPT_HISTORY,
+        },
+      },
+    },
+  );
+  if (result.modifiedCount > 0) deps.logger.error({ orderId: String(order._id), idleMs }, 'order stalled with no live job: marked failed');
+  return result.modifiedCount > 0;
+}

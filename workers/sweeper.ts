@@ -1,0 +1,76 @@
+import { Queue, Worker } from 'bullmq';
+import type { Redis } from 'ioredis';
+import { Mutex } from 'redis-semaphore';
+import type { Config } from '../src/config';
+import type { OrderModel } from '../src/db/order-model';
+import type { Logger } from '../src/observability/logger';
+import type { Metrics } from '../src/observability/metrics';
+import { recoverOrders } from '../src/provisioning/recover-orders';
+import type { ProvisionQueue } from '../src/queue/provision-queue';
+
+export const SWEEPER_QUEUE = 'recovery-sweeper';
+export const SWEEP_JOB = 'sweep';
+const SCHEDULER_ID = 'recovery-sweep';
+
+export interface RunningSweeper {
+  queue: Queue;
+  worker: Worker;
+  close(): Promise<void>;
+}
+
+/**
+ * The recovery sweeper as a BullMQ job scheduler: every SWEEP_INTERVAL_MS one sweep job is made, and
+ * a single worker across all processes runs it (the queue hands each job to one worker). Every process
+ * re-asserts the scheduler each interval, so it survives a Redis that lost its data.
+ */
+export async function startSweeper(deps: {
+  config: Config;
+  connection: Redis;
+  queue: ProvisionQueue;
+  orders: OrderModel;
+  logger: Logger;
+  metrics: Metrics;
+}): Promise<RunningSweeper> {
+  const { config, connection, logger, metrics } = deps;
+  const every = config.worker.sweepIntervalMs;
+  const queue = new Queue(SWEEPER_QUEUE, {
+    connection,
+    prefix: config.queuePrefix,
+    defaultJobOptions: { removeOnComplete: { count: 100 }, removeOnFail: { count: 100 } },
+  });
+  const schedule = () => queue.upsertJobScheduler(SCHEDULER_ID, { every }, { name: SWEEP_JOB });
+  await schedule();
+  const reassert = setInterval(() => {
+    schedule().catch((error: unknown) => logger.warn({ err: error }, 'could not re-assert the sweeper schedule'));
+  }, every);
+  reassert.unref();
+
+  const worker = new Worker(
+    SWEEPER_QUEUE,
+    async () => {
+      // A sweep that outlasts the interval must not overlap the next one in another process.
+      const mutex = new Mutex(connection, `${config.queuePrefix}:sweeper-lock`, { lockTimeout: Math.max(every, 30_000), acquireAttemptsLimit: 1 });
+      if (!(await mutex.tryAcquire())) return { skipped: 'another sweep is running' };
+      try {
+        const summary = await recoverOrders({ orders: deps.orders, queue: deps.queue, logger, stuckAfterMs: config.worker.stuckAfterMs });
+        if (summary.reenqueued) metrics.sweeperRecovered.inc({ action: 'reenqueued' }, summary.reenqueued);
+        if (summary.failed) metrics.sweeperRecovered.inc({ action: 'failed' }, summary.failed);
+        return summary;
+      } finally {
+        await mutex.release().catch(() => undefined);
+      }
+    },
+    { connection, prefix: config.queuePrefix, concurrency: 1 },
+  );
+  worker.on('error', (error) => logger.error({ err: error }, 'sweeper worker error'));
+
+  return {
+    queue,
+    worker,
+    close: async () => {
+      clearInterval(reassert);
+      await worker.close();
+      await queue.close();
+    },
+  };
+}
