@@ -1,0 +1,127 @@
+import { once } from 'node:events';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { setTimeout as sleep } from 'node:timers/promises';
+import express, { type ErrorRequestHandler, type Response, type Router } from 'express';
+import { hostycareApi } from './hostycare-api';
+import type { ProviderApiContext } from './provider-api';
+import { smartVpsApi } from './smartvps-api';
+import { FaultsPatchSchema, SimulatorState, type SimulatorFaults, type SimulatorStats } from './state';
+
+export type { SimulatorFaults, SimulatorStats } from './state';
+
+/** The keys the simulator accepts unless told otherwise: the app's development defaults. */
+export const SIMULATOR_API_KEYS = { smartvps: 'dev-smartvps-key', hostycare: 'dev-hostycare-key' } as const;
+
+/** A simulator listening on a port. */
+export interface RunningSimulator {
+  url: string;
+  port: number;
+  stats(): SimulatorStats;
+  setFaults(f: Partial<SimulatorFaults>): void;
+  reset(): void;
+  stop(): Promise<void>;
+}
+
+/** Options of `startSimulator`; `apiKeys` replaces the development keys the APIs accept. */
+export interface SimulatorOptions {
+  port?: number;
+  host?: string;
+  faults?: Partial<SimulatorFaults>;
+  apiKeys?: { smartvps?: string; hostycare?: string };
+}
+
+/** Starts SmartVPS at `<url>/smartvps`, Hostycare at `<url>/hostycare` and the controls at `<url>/__sim`. */
+export async function startSimulator(options: SimulatorOptions = {}): Promise<RunningSimulator> {
+  const state = new SimulatorState(options.faults);
+  const held = new Set<Response>();
+  const stopping = new AbortController();
+  const context = (apiKey: string): ProviderApiContext => ({
+    state,
+    apiKey,
+    delay: () => (state.faults.latencyMs > 0 ? sleep(state.faults.latencyMs, undefined, { signal: stopping.signal }) : Promise.resolve()),
+    hold: (res) => {
+      held.add(res);
+      res.once('close', () => held.delete(res));
+    },
+  });
+
+  const app = express();
+  app.disable('x-powered-by');
+  app.set('etag', false);
+  app.use('/__sim', controls(state));
+  app.use('/smartvps', smartVpsApi(context(options.apiKeys?.smartvps ?? SIMULATOR_API_KEYS.smartvps)));
+  app.use('/hostycare', hostycareApi(context(options.apiKeys?.hostycare ?? SIMULATOR_API_KEYS.hostycare)));
+  app.use((req, res) => {
+    res.status(404).json({ error: 'not_found', message: `no route ${req.method} ${req.path}`, details: [] });
+  });
+
+  const host = options.host ?? '127.0.0.1';
+  const server = await listen(createServer(app), options.port ?? 0, host);
+  const port = (server.address() as AddressInfo).port;
+  let stopped: Promise<void> | undefined;
+
+  return {
+    url: `http://${urlHost(host)}:${port}`,
+    port,
+    stats: () => state.stats(),
+    setFaults: (faults) => void state.setFaults(faults),
+    reset: () => state.reset(),
+    stop: () => (stopped ??= stop(server, held, stopping)),
+  };
+}
+
+function controls(state: SimulatorState): Router {
+  const router = express.Router();
+  router.use(express.json());
+  router.get('/stats', (_req, res) => {
+    res.json(state.stats());
+  });
+  router.post('/faults', (req, res) => {
+    const parsed = FaultsPatchSchema.safeParse(req.body ?? {});
+    if (!parsed.success) {
+      const details = parsed.error.issues.map((issue) => ({ path: issue.path.join('.'), message: issue.message }));
+      res.status(400).json({ error: 'invalid_faults', message: 'The faults are not valid; nothing was changed.', details });
+      return;
+    }
+    res.json(state.setFaults(parsed.data));
+  });
+  router.post('/reset', (_req, res) => {
+    state.reset();
+    res.status(204).end();
+  });
+  router.use(controlErrorHandler);
+  return router;
+}
+
+/** Malformed JSON bodies and the like, in the same shape as a validation error. */
+const controlErrorHandler: ErrorRequestHandler = (error: unknown, _req, res, next) => {
+  if (res.headersSent) return next(error);
+  const status = error && typeof error === 'object' && 'status' in error && typeof error.status === 'number' ? error.status : 500;
+  const message = error instanceof Error ? error.message : 'internal simulator error';
+  res.status(status).json({ error: status < 500 ? 'bad_request' : 'internal', message, details: [] });
+};
+
+async function listen(server: Server, port: number, host: string): Promise<Server> {
+  server.listen(port, host);
+  await once(server, 'listening');
+  return server;
+}
+
+/**
+ * Held responses (timeouts) and keep-alive sockets would keep the server, and jest, alive: destroy every
+ * connection, then cut short the latency waits of requests that no longer have anyone to answer.
+ */
+async function stop(server: Server, held: Set<Response>, stopping: AbortController): Promise<void> {
+  const closed = new Promise<void>((resolve, reject) => server.close((error) => (error ? reject(error) : resolve())));
+  for (const res of held) res.socket?.destroy();
+  held.clear();
+  server.closeAllConnections();
+  stopping.abort();
+  await closed;
+}
+
+function urlHost(host: string): string {
+  if (host === '0.0.0.0' || host === '::') return '127.0.0.1';
+  return host.includes(':') ? `[${host}]` : host;
+}
