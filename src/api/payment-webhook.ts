@@ -1,0 +1,117 @@
+import type { Logger } from 'pino';
+import type { Database } from '../db/connection';
+import { isActiveWithIp, type OrderStatus } from '../domain/statuses';
+import type { Metrics } from '../observability/metrics';
+import { enqueueProvision, type ProvisionQueue } from '../queue/provision-queue';
+import type { WebhookAnswer } from './schemas';
+
+export interface PaymentWebhookDeps {
+  db: Database;
+  queue: ProvisionQueue;
+  logger: Logger;
+  metrics: Metrics;
+  now?: () => Date;
+}
+
+export interface PaymentEvent {
+  webhookId: string;
+  type: string;
+  orderId: string;
+}
+
+const PAID: OrderStatus[] = ['paid', 'confirmed'];
+
+function isDuplicateKeyError(error: unknown): boolean {
+  return typeof error === 'object' && error !== null && 'code' in error && error.code === 11000;
+}
+
+/**
+ * Applies a verified `payment.succeeded` event. The order is written first, durably and with
+ * conditional updates, so replays and concurrent deliveries change it once; then the event is
+ * recorded (the unique `webhookId` decides which delivery goes on); then the first attempt is
+ * enqueued. If Redis is down the payment is still safe: the order says `queued` with
+ * `provisionRequestedAt`, and the recovery sweeper enqueues it.
+ */
+export async function recordPayment(deps: PaymentWebhookDeps, event: PaymentEvent): Promise<WebhookAnswer> {
+  const { db, logger, metrics } = deps;
+  const now = deps.now?.() ?? new Date();
+  const log = logger.child({ webhookId: event.webhookId, orderId: event.orderId });
+
+  if (await db.webhookEvents.exists({ webhookId: event.webhookId })) {
+    metrics.webhooks.inc({ outcome: 'duplicate' });
+    return { received: true, duplicate: true };
+  }
+
+  /** Records the event; false when another delivery of it got there first. */
+  const recordEvent = async (outcome: 'processed' | 'ignored'): Promise<boolean> => {
+    try {
+      await db.webhookEvents.create({ webhookId: event.webhookId, type: event.type, orderId: event.orderId, outcome, receivedAt: now });
+      return true;
+    } catch (error) {
+      if (isDuplicateKeyError(error)) return false;
+      throw error;
+    }
+  };
+  const ignore = async (reason: 'unknown_order' | 'order_cancelled'): Promise<WebhookAnswer> => {
+    if (!(await recordEvent('ignored'))) {
+      metrics.webhooks.inc({ outcome: 'duplicate' });
+      return { received: true, duplicate: true };
+    }
+    metrics.webhooks.inc({ outcome: reason });
+    return { received: true, duplicate: false, ignored: reason };
+  };
+
+  const order = await db.orders.findById(event.orderId).select({ status: 1 }).lean();
+  if (!order) {
+    log.warn('payment for an unknown order; ignored');
+    return ignore('unknown_order');
+  }
+  if (order.status === 'cancelled') {
+    log.warn('payment for a cancelled order; ignored (refund it by hand)');
+    return ignore('order_cancelled');
+  }
+
+  // (1) The order, durably and idempotently: each update applies at most once, whoever runs it.
+  await db.orders.updateOne({ _id: event.orderId, status: 'pending' }, { $set: { status: 'paid', paidAt: now, autoProvisioned: true } });
+  await db.orders.updateOne(
+    { _id: event.orderId, status: { $in: PAID }, provisioningStatus: null },
+    {
+      $set: {
+        autoProvisioned: true,
+        provisioningStatus: 'queued',
+        provisioningError: null,
+        nextAttemptAt: null,
+        provisionRequestedAt: now,
+        provisionReason: 'payment',
+      },
+    },
+  );
+
+  // (2) The event: of concurrent deliveries, exactly one goes on.
+  if (!(await recordEvent('processed'))) {
+    metrics.webhooks.inc({ outcome: 'duplicate' });
+    return { received: true, duplicate: true };
+  }
+
+  // (3) The first attempt, unless provisioning is finished or was never asked for by this payment
+  // (a failed order waits for the admin's Retry). A live job absorbs the request (deduplication).
+  const current = await db.orders.findById(event.orderId).select({ status: 1, provider: 1, provisioningStatus: 1, ipAddress: 1 }).lean();
+  const wanted =
+    current !== null &&
+    PAID.includes(current.status) &&
+    !isActiveWithIp(current) &&
+    (current.provisioningStatus === 'queued' || current.provisioningStatus === 'provisioning');
+  if (!wanted) {
+    metrics.webhooks.inc({ outcome: 'recorded' });
+    return { received: true, duplicate: false };
+  }
+  try {
+    const { jobId, created } = await enqueueProvision(deps.queue, event.orderId, 'payment', now);
+    log.info({ jobId, created }, 'payment recorded; provisioning enqueued');
+    metrics.webhooks.inc({ outcome: 'queued' });
+  } catch (error) {
+    log.warn({ err: error }, 'payment recorded but the queue (Redis) is unavailable; the recovery sweeper will enqueue it');
+    metrics.webhooks.inc({ outcome: 'enqueue_failed' });
+  }
+  return { received: true, duplicate: false };
+}

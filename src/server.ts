@@ -1,0 +1,68 @@
+import { startApiServer } from './api/start-api';
+import { loadConfigOrExit } from './config';
+import { connectDatabase } from './db/connection';
+import { createLogger } from './observability/logger';
+import { createMetrics } from './observability/metrics';
+import { createProvisionQueue } from './queue/provision-queue';
+import { createRedis } from './queue/redis';
+
+/** `npm run api`: the HTTP API alone, against the MongoDB and Redis named in the environment. */
+async function main(): Promise<void> {
+  const config = loadConfigOrExit(process.env);
+  const logger = createLogger({ level: config.logLevel, name: 'api' });
+  if (!config.mongoUrl || !config.redisUrl) {
+    const missing = [!config.mongoUrl && 'MONGO_URL', !config.redisUrl && 'REDIS_URL'].filter(Boolean).join(' and ');
+    console.error(`Missing ${missing}: the API needs a MongoDB and a Redis (or run everything with embedded defaults: npm run dev).`);
+    process.exit(1);
+  }
+
+  const db = await connectDatabase(config.mongoUrl);
+  const redis = createRedis(config.redisUrl, 'api');
+  const queue = createProvisionQueue({ connection: redis, prefix: config.queuePrefix, attempts: config.worker.attempts });
+  // BullMQ reports connection trouble as queue errors; the routes answer 503 for it, so a log line is enough.
+  queue.on('error', (error) => logger.warn({ err: error }, 'provision queue error'));
+  const metrics = createMetrics({ defaultMetrics: true });
+  const api = await startApiServer({ config, db, queue, redis, logger, metrics, host: config.host, port: config.port, closeTimeoutMs: Math.min(5_000, config.worker.shutdownTimeoutMs / 2) });
+  logger.info({ url: api.url }, `API listening on ${api.url}`);
+
+  let stopping = false;
+  const shutdown = async (signal: NodeJS.Signals): Promise<void> => {
+    if (stopping) {
+      logger.warn({ signal }, 'second signal: exiting now');
+      process.exit(1);
+    }
+    stopping = true;
+    logger.info({ signal }, 'shutting down');
+    const deadline = setTimeout(() => {
+      logger.error('shutdown timed out; exiting');
+      process.exit(1);
+    }, config.worker.shutdownTimeoutMs);
+    deadline.unref();
+    // Ordered: stop taking requests, then the queue, then the stores the requests used.
+    const steps: [string, () => Promise<unknown>][] = [
+      ['http server', () => api.close()],
+      ['queue', () => queue.close()],
+      ['mongodb', () => db.close()],
+      ['redis', () => redis.quit().catch(() => redis.disconnect())],
+    ];
+    let failed = false;
+    for (const [name, step] of steps) {
+      try {
+        await step();
+      } catch (error) {
+        failed = true;
+        logger.warn({ err: error, step: name }, 'shutdown step failed');
+      }
+    }
+    clearTimeout(deadline);
+    logger.info('stopped');
+    process.exit(failed ? 1 : 0);
+  };
+  process.on('SIGTERM', (signal) => void shutdown(signal));
+  process.on('SIGINT', (signal) => void shutdown(signal));
+}
+
+main().catch((error: unknown) => {
+  console.error('API failed to start:', error);
+  process.exit(1);
+});
