@@ -145,7 +145,7 @@ async function takeOrder(deps: ProvisionDeps, order: OrderFields, now: Date): Pr
       $set: { provisioningStatus: 'provisioning', lastProvisionAttempt: now, nextAttemptAt: null, provisioningError: null },
       $inc: { fence: 1 },
     },
-    { new: true, projection: { fence: 1 } },
+    { returnDocument: 'after', projection: { fence: 1 } },
   ).lean<{ fence: number }>();
   return taken ? taken.fence : null;
 }
