@@ -71,6 +71,7 @@ export async function startProvisionWorker(options: ProvisionWorkerOptions): Pro
   const stages = config.worker.backoffMs;
   const connection: Redis = createRedis(options.redisUrl, 'worker');
   const queue = createProvisionQueue({ connection, prefix: config.queuePrefix, attempts: config.worker.attempts });
+  queue.on('error', (error) => logger.warn({ err: error }, 'queue connection error'));
   const shutdown = new AbortController();
 
   const locks = createPackageLocks(connection, {

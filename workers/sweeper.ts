@@ -38,6 +38,7 @@ export async function startSweeper(deps: {
     prefix: config.queuePrefix,
     defaultJobOptions: { removeOnComplete: { count: 100 }, removeOnFail: { count: 100 } },
   });
+  queue.on('error', (error) => logger.warn({ err: error }, 'sweeper queue connection error'));
   const schedule = () => queue.upsertJobScheduler(SCHEDULER_ID, { every }, { name: SWEEP_JOB });
   await schedule();
   const reassert = setInterval(() => {

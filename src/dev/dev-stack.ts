@@ -44,6 +44,7 @@ async function main(): Promise<void> {
   const redis = createRedis(redisUrl, 'api');
   stack.push({ name: 'api redis', stop: () => redis.quit() });
   const queue = createProvisionQueue({ connection: redis, prefix: config.queuePrefix, attempts: config.worker.attempts });
+  queue.on('error', (error) => logger.warn({ err: error }, 'queue connection error'));
   stack.push({ name: 'queue', stop: () => queue.close() });
 
   const workers: RunningProvisionWorker[] = [];
