@@ -32,9 +32,7 @@ export function bullBoardRouter({ adminToken, queues }: { adminToken: string; qu
   serverAdapter.setBasePath(BULL_BOARD_PATH);
   createBullBoard({
     queues: queues.map((queue) => new BullMQAdapter(queue)),
-    // @bull-board/express 9.10.1 pins its own @bull-board/api 9.10.1 beside our 9.10.2: the same
-    // IServerAdapter at run time, but TypeScript sees two declarations of the adapter's private fields.
-    serverAdapter: serverAdapter as unknown as Parameters<typeof createBullBoard>[0]['serverAdapter'],
+    serverAdapter,
     options: { uiConfig: { boardTitle: 'VPS provisioning' } },
   });
   // The adapter is an Express sub-app with its own settings; it would announce itself otherwise.
