@@ -116,7 +116,7 @@ async function startSim(): Promise<string> {
 }
 
 let stopping = false;
-async function stop(signal: string): Promise<void> {
+async function stop(signal: string, exitCode = 0): Promise<void> {
   if (stopping) {
     console.error(`${signal} again: exiting now`);
     process.exit(1);
@@ -131,7 +131,7 @@ async function stop(signal: string): Promise<void> {
   for (const part of stack.reverse()) {
     await part.stop().catch((error: unknown) => console.error(`stopping ${part.name} failed:`, error instanceof Error ? error.message : error));
   }
-  process.exit(0);
+  process.exit(exitCode);
 }
 
 process.on('SIGINT', () => void stop('SIGINT'));
@@ -139,5 +139,5 @@ process.on('SIGTERM', () => void stop('SIGTERM'));
 
 main().catch(async (error: unknown) => {
   console.error('dev stack failed to start:', error instanceof Error ? error.message : error);
-  await stop('startup failure');
+  await stop('startup failure', 1);
 });

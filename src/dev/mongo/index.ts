@@ -1,3 +1,14 @@
+/**
+ * Known gaps against a real MongoDB (none matters to this project's queries; the test suite also runs
+ * against a real server via MONGO_URL):
+ * - no transactions (refused with code 20, as a standalone mongod does), auth, compression, change
+ *   streams, explain, views, $out/$merge, $text or geo queries, tailable cursors;
+ * - non-unique indexes are stored but not used: such queries scan the collection;
+ * - numbers come back as int32 or double whatever BSON type they were stored as; Long above 2^53 and
+ *   Decimal128 do not compare numerically;
+ * - TTL indexes expire documents on a 60 s sweep; validators, capped collections and collation are not
+ *   enforced; createIndexes with several specs is not all-or-nothing; cursors snapshot their results.
+ */
 import { WireServer } from './server';
 
 /**
