@@ -57,9 +57,10 @@ export async function requestProvision(deps: RequestProvisionDeps, orderId: stri
     const again = decideProvision(order, live ?? { id: enqueued.jobId, state: 'waiting', startedAt: now }, now);
     if (again.kind === 'in_progress') throw new ProvisionInProgressError(again.message, again.jobId, again.state);
   }
-  // Only if no attempt has taken the order since we read it (the fencing counter is unchanged).
+  // Only if nothing touched the order since we read it: a fast worker may already have taken it (fence
+  // moved) or even failed it (status moved), and its word wins.
   await deps.orders.updateOne(
-    { _id: orderId, fence: fenceIs(order?.fence), provisioningStatus: { $ne: 'active' } },
+    { _id: orderId, fence: fenceIs(order?.fence), provisioningStatus: order?.provisioningStatus ?? null },
     { $set: { provisioningStatus: 'queued', provisioningError: null, nextAttemptAt: null, provisionRequestedAt: now, provisionReason: reason } },
   );
   return { outcome: 'queued', orderId, jobId: enqueued.jobId };

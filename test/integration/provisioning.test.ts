@@ -257,6 +257,21 @@ describe('provisioning pipeline', () => {
     expect(commands.some((c) => c.includes('package-lock:103.109'))).toBe(true);
   });
 
+  it('an order the worker fails at once stays failed, whatever the request writes after enqueuing', async () => {
+    const config = p.config();
+    const queue = p.queue(config);
+    await p.startWorker(config);
+    const orderIds = await Promise.all(Array.from({ length: 5 }, () => p.createOrder({ packageName: null })));
+    await Promise.all(orderIds.map((id) => request(config, queue, id)));
+    for (const id of orderIds) {
+      const order = await untilStatus(id, 'failed');
+      expect(order.provisioningError).toMatch(/no packageName/);
+    }
+    await waitFor(async () => (await queue.getJobCounts('failed')).failed === orderIds.length);
+    const again = await Promise.all(orderIds.map((id) => p.order(id)));
+    expect(again.map((o) => o.provisioningStatus)).toEqual(orderIds.map(() => 'failed'));
+  });
+
   it('skips an order that is not provisionable when its job runs, recording why', async () => {
     const config = p.config();
     const queue = p.queue(config);
