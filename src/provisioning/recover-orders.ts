@@ -11,8 +11,6 @@ export interface RecoverDeps {
   logger: Logger;
   stuckAfterMs: number;
   now?: () => Date;
-  /** How many orders one sweep looks at, oldest first. */
-  batchSize?: number;
 }
 
 export interface RecoverySummary {
@@ -30,20 +28,35 @@ type Candidate = Pick<Order, '_id' | 'fence' | 'updatedAt' | 'provisioningStatus
  */
 export async function recoverOrders(deps: RecoverDeps): Promise<RecoverySummary> {
   const now = deps.now?.() ?? new Date();
-  const candidates = await deps.orders
-    .find({
-      status: { $in: PAID_STATUSES },
-      $or: [{ provisioningStatus: { $in: ['queued', 'provisioning'] } }, { provisioningStatus: null, provisionRequestedAt: { $ne: null } }],
-    })
-    .sort({ updatedAt: 1 })
-    .limit(deps.batchSize ?? 500)
+  // Every request marks the order `queued` (the webhook before enqueuing), so unfinished means one of these two.
+  const cursor = deps.orders
+    .find({ provisioningStatus: { $in: ['queued', 'provisioning'] }, status: { $in: PAID_STATUSES } })
     .select({ _id: 1, fence: 1, updatedAt: 1, provisioningStatus: 1 })
-    .lean<Candidate[]>();
+    .lean<Candidate[]>()
+    .cursor({ batchSize: BATCH });
 
-  const summary: RecoverySummary = { checked: candidates.length, reenqueued: 0, failed: 0 };
-  for (const order of candidates) {
+  const summary: RecoverySummary = { checked: 0, reenqueued: 0, failed: 0 };
+  let batch: Candidate[] = [];
+  for await (const order of cursor) {
+    batch.push(order as Candidate);
+    if (batch.length === BATCH) {
+      await recoverBatch(deps, batch, now, summary);
+      batch = [];
+    }
+  }
+  await recoverBatch(deps, batch, now, summary);
+  return summary;
+}
+
+/** How many orders are checked for a live job at once (the Redis look-ups run concurrently). */
+const BATCH = 200;
+
+async function recoverBatch(deps: RecoverDeps, batch: Candidate[], now: Date, summary: RecoverySummary): Promise<void> {
+  summary.checked += batch.length;
+  const live = await Promise.all(batch.map((order) => findLiveProvisionJob(deps.queue, String(order._id))));
+  for (const [index, order] of batch.entries()) {
+    if (live[index]) continue;
     const orderId = String(order._id);
-    if (await findLiveProvisionJob(deps.queue, orderId)) continue;
     const idleMs = now.getTime() - order.updatedAt.getTime();
     if (idleMs >= deps.stuckAfterMs) {
       if (await markStalled(deps, order, now, idleMs)) summary.failed += 1;
@@ -58,7 +71,6 @@ export async function recoverOrders(deps: RecoverDeps): Promise<RecoverySummary>
       if (!(error instanceof ProvisionInProgressError)) throw error;
     }
   }
-  return summary;
 }
 
 async function markStalled(deps: RecoverDeps, order: Candidate, now: Date, idleMs: number): Promise<boolean> {

@@ -5,7 +5,7 @@ import { decryptCredentials } from '../../src/provisioning/credentials-cipher';
 import { recoverOrders } from '../../src/provisioning/recover-orders';
 import { requestProvision } from '../../src/provisioning/request-provision';
 import { ProvisionInProgressError } from '../../src/domain/errors';
-import { findLiveProvisionJob, type ProvisionQueue } from '../../src/queue/provision-queue';
+import { enqueueProvision, findLiveProvisionJob, type ProvisionQueue } from '../../src/queue/provision-queue';
 import type { Config } from '../../src/config';
 import { usePipeline } from '../support/pipeline';
 import { waitFor } from '../support/wait-for';
@@ -216,6 +216,20 @@ describe('provisioning pipeline', () => {
     expect(failed.provisioningError).toMatch(/^Provisioning stalled: no job ran for this order for 11 min/);
     // And the admin's Retry works at once.
     await expect(request(config, queue, orderId)).resolves.toMatchObject({ outcome: 'queued' });
+  });
+
+  it('the sweeper looks at every unfinished order, not just a first batch', async () => {
+    const config = p.config();
+    const queue = p.queue(config);
+    const docs = Array.from({ length: 230 }, () => ({ status: 'paid', provider: 'hostycare', plan: 's', os: 'debian-12', provisioningStatus: 'queued' }));
+    const created = await p.db.orders.insertMany(docs);
+    const ids = created.map((order) => String(order._id));
+    // All but one still have their job; the one whose job was lost is the newest.
+    await Promise.all(ids.slice(0, -1).map((id) => enqueueProvision(queue, id, 'payment')));
+
+    const summary = await recoverOrders({ orders: p.db.orders, queue, logger, stuckAfterMs: config.worker.stuckAfterMs });
+    expect(summary).toEqual({ checked: 230, reenqueued: 1, failed: 0 });
+    expect(await findLiveProvisionJob(queue, ids.at(-1) as string)).not.toBeNull();
   });
 
   it('the sweeper runs on its schedule in the worker and leaves orders with a live job alone', async () => {
