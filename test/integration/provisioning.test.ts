@@ -1,3 +1,4 @@
+import { once } from 'node:events';
 import { Redis } from 'ioredis';
 import { createPackageLocks } from '../../src/locks/package-lock';
 import { createLogger } from '../../src/observability/logger';
@@ -321,6 +322,35 @@ describe('worker processes', () => {
     expect(active.ipAddress).toEqual(expect.any(String));
     expect(p.simulator.stats().buys).toEqual({ [orderId]: 1 });
   }, 40_000);
+
+  it('SIGTERM mid-provisioning: the worker hands the job back without using an attempt and exits in time', async () => {
+    const config = p.config();
+    const queue = p.queue(config);
+    p.simulator.setFaults({ ipDelayMs: 60_000 });
+    const worker = await p.spawnWorker(config, { SHUTDOWN_TIMEOUT_MS: '3000' });
+    const orderId = await p.createOrder();
+    const { jobId } = (await request(config, queue, orderId, 'payment')) as { jobId: string };
+    await waitFor(async () => (await p.order(orderId)).providerReference, { message: 'purchase accepted' });
+
+    const stoppedAt = Date.now();
+    worker.kill('SIGTERM');
+    const [code] = (await once(worker, 'exit')) as [number | null];
+    expect(code).toBe(0);
+    expect(Date.now() - stoppedAt).toBeLessThan(3_000);
+
+    const job = await queue.getJob(jobId);
+    expect(job?.attemptsMade).toBe(0);
+    expect(['delayed', 'waiting']).toContain(await job?.getState());
+    const handedBack = await p.order(orderId);
+    expect(handedBack.provisioningStatus).toBe('queued');
+    expect(handedBack.attempts.map((a) => a.outcome)).toEqual(['aborted']);
+
+    p.simulator.setFaults({ ipDelayMs: 50 });
+    await p.startWorker(config);
+    const active = await untilStatus(orderId, 'active');
+    expect(active.attempts.map((a) => a.outcome)).toEqual(['aborted', 'active']);
+    expect(p.simulator.stats().buys).toEqual({ [orderId]: 1 });
+  }, 30_000);
 
   it('two worker processes, many orders on one package: no concurrent buy, one buy each', async () => {
     const config = p.config();
