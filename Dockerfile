@@ -16,6 +16,9 @@ WORKDIR /app
 ENV NODE_ENV=production
 COPY --from=build --chown=node:node /app/node_modules ./node_modules
 COPY --from=build --chown=node:node /app/dist ./dist
+# The admin page (/admin) is bundled from TypeScript by esbuild in memory when the API starts; it
+# imports a few shared constants from src/domain, so the sources come along (read-only).
+COPY --from=build /app/src ./src
 COPY --chown=node:node package.json ./
 USER node
 EXPOSE 3000

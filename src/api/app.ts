@@ -7,6 +7,7 @@ import type { Database } from '../db/connection';
 import type { Logger } from '../observability/logger';
 import type { Metrics } from '../observability/metrics';
 import type { ProvisionQueue } from '../queue/provision-queue';
+import { adminUiRouter } from './admin-ui';
 import { requireAdmin } from './auth';
 import { BULL_BOARD_PATH, bullBoardRouter } from './bull-board';
 import { errorHandler, notFoundHandler } from './errors';
@@ -46,15 +47,20 @@ function httpMetrics(metrics: Metrics): RequestHandler {
   };
 }
 
-/** The API: admin order routes, payment webhooks, health, metrics, OpenAPI and bull-board. */
+/** The API: admin order routes and page, payment webhooks, health, metrics, OpenAPI and bull-board. */
 export function createApp(deps: AppDeps): express.Express {
   const app = express();
   app.disable('x-powered-by');
   app.set('etag', false);
 
   app.use(httpMetrics(deps.metrics));
+  // No route takes OPTIONS (there is no CORS). Left alone, every router would answer it with a
+  // text/plain list of methods, the one non-JSON answer; it gets the 404 any other method gets.
+  app.use((req, res, next) => (req.method === 'OPTIONS' ? notFoundHandler(req, res, next) : next()));
   // Before the global helmet: bull-board sets its own, relaxed, headers.
   app.use(bullBoardRouter({ adminToken: deps.config.adminToken, queues: [deps.queue, ...(deps.boardQueues ?? [])] }));
+  // Also before it: the admin page sends a stricter CSP of its own.
+  app.use(adminUiRouter({ adminToken: deps.config.adminToken }));
   app.use(helmet());
 
   app.use(healthRouter(deps));
@@ -62,7 +68,7 @@ export function createApp(deps: AppDeps): express.Express {
     res.json(openApiDocument());
   });
   app.use(webhooksRouter(deps));
-  app.use('/api/orders', requireAdmin({ adminToken: deps.config.adminToken }));
+  app.use('/api/orders', requireAdmin({ adminToken: deps.config.adminToken, session: true }));
   app.use(ordersRouter(deps));
 
   app.use(notFoundHandler);

@@ -15,16 +15,19 @@ function hasBody(req: express.Request): boolean {
   return req.headers['transfer-encoding'] !== undefined;
 }
 
+/** The media types taken as JSON: the check below and the parser must agree, or a body goes unread. */
+const JSON_TYPES = ['application/json', '+json'];
+
 /** Routes that accept an (optional) JSON body: anything else is 415, before it is read. */
 const jsonOnly: RequestHandler = (req, _res, next) => {
-  if (hasBody(req) && !req.is(['application/json', '+json'])) {
+  if (hasBody(req) && !req.is(JSON_TYPES)) {
     next(new UnsupportedMediaTypeError('Send no body, or a JSON body with Content-Type: application/json.'));
     return;
   }
   next();
 };
 
-const jsonBody = express.json({ limit: '100kb', strict: true });
+const jsonBody = express.json({ limit: '100kb', strict: true, type: JSON_TYPES });
 
 /** Admin order routes; mount after `requireAdmin` on `/api/orders`. */
 export function ordersRouter(deps: AppDeps): Router {

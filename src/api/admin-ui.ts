@@ -1,0 +1,109 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { buildSync } from 'esbuild';
+import express, { Router, type RequestHandler } from 'express';
+import helmet from 'helmet';
+import { z } from 'zod';
+import { ADMIN_SESSION_COOKIE, CSRF_HEADER, CSRF_HEADER_VALUE, createSessionValue, lacksCsrfHeader, secretsEqual } from './auth';
+import { ForbiddenError, parseRequest, UnsupportedMediaTypeError } from './errors';
+
+export const ADMIN_UI_PATH = '/admin';
+export const ADMIN_SESSION_PATH = '/admin/session';
+
+/**
+ * The page's TypeScript sources: beside this file when running from a checkout (tsx, jest), or under
+ * `src/` next to `dist/` when running compiled code (the Dockerfile copies `src` into the image).
+ */
+const SOURCE_DIRS = [join(__dirname, '..', 'admin-ui'), join(__dirname, '..', '..', '..', 'src', 'admin-ui')];
+
+/**
+ * Only the page's own script and stylesheet, no inline code, and Trusted Types so that even a stray
+ * `innerHTML` assignment throws instead of parsing markup. No `upgrade-insecure-requests`: the dev
+ * stack serves plain HTTP.
+ */
+const adminUiHelmet: RequestHandler = helmet({
+  contentSecurityPolicy: {
+    useDefaults: false,
+    directives: {
+      'default-src': ["'none'"],
+      'script-src': ["'self'"],
+      'style-src': ["'self'"],
+      'img-src': ["'self'", 'data:'],
+      'connect-src': ["'self'"],
+      'form-action': ["'self'"],
+      'frame-ancestors': ["'none'"],
+      'base-uri': ["'none'"],
+      'object-src': ["'none'"],
+      'require-trusted-types-for': ["'script'"],
+      'trusted-types': ["'none'"],
+    },
+  },
+});
+
+export interface AdminUiAssets {
+  html: string;
+  css: string;
+  script: string;
+}
+
+/** Reads the page and bundles its TypeScript with esbuild, in memory (a few tens of ms, once per process). */
+export function loadAdminUiAssets(): AdminUiAssets {
+  const dir = SOURCE_DIRS.find((candidate) => existsSync(join(candidate, 'main.ts')));
+  if (!dir) throw new Error(`admin page sources not found (looked in ${SOURCE_DIRS.join(', ')})`);
+  const built = buildSync({
+    entryPoints: [join(dir, 'main.ts')],
+    bundle: true,
+    write: false,
+    format: 'iife',
+    platform: 'browser',
+    target: ['chrome109', 'firefox115', 'safari16'],
+    minify: true,
+    legalComments: 'none',
+    logLevel: 'silent',
+  });
+  const script = built.outputFiles[0]?.text;
+  if (script === undefined) throw new Error('esbuild produced no bundle for the admin page');
+  return { html: readFileSync(join(dir, 'index.html'), 'utf8'), css: readFileSync(join(dir, 'styles.css'), 'utf8'), script };
+}
+
+const SignInBodySchema = z.strictObject({ token: z.string().min(1).max(1024) });
+
+const jsonOnly: RequestHandler = (req, _res, next) => {
+  next(req.is('application/json') ? undefined : new UnsupportedMediaTypeError('Sign in with a JSON body: { "token": "…" }.'));
+};
+
+/**
+ * The admin orders page (`/admin`: HTML, CSS and the bundled script) and its session: `POST
+ * /admin/session` trades the admin token for an HttpOnly, SameSite=Strict cookie that the order
+ * routes accept; `DELETE /admin/session` signs out. Mount before the global helmet.
+ */
+export function adminUiRouter({ adminToken, assets = loadAdminUiAssets() }: { adminToken: string; assets?: AdminUiAssets }): Router {
+  const router = Router();
+  const serve =
+    (type: string, body: string): RequestHandler =>
+    (_req, res) => {
+      res.type(type).setHeader('Cache-Control', 'no-cache');
+      res.send(body);
+    };
+
+  router.get(ADMIN_UI_PATH, adminUiHelmet, serve('html', assets.html));
+  router.get(`${ADMIN_UI_PATH}/app.js`, adminUiHelmet, serve('js', assets.script));
+  router.get(`${ADMIN_UI_PATH}/styles.css`, adminUiHelmet, serve('css', assets.css));
+
+  router.post(ADMIN_SESSION_PATH, adminUiHelmet, jsonOnly, express.json({ limit: '2kb', strict: true }), (req, res) => {
+    const { token } = parseRequest(SignInBodySchema, req.body, 'sign-in body');
+    if (!secretsEqual(token, adminToken)) throw new ForbiddenError('That admin token is not valid.');
+    // A browser-session cookie; the value itself also expires (ADMIN_SESSION_TTL_MS).
+    res.cookie(ADMIN_SESSION_COOKIE, createSessionValue(adminToken), { httpOnly: true, sameSite: 'strict', path: '/', secure: req.secure });
+    res.setHeader('Cache-Control', 'no-store');
+    res.status(204).end();
+  });
+
+  router.delete(ADMIN_SESSION_PATH, adminUiHelmet, (req, res) => {
+    if (lacksCsrfHeader(req)) throw new ForbiddenError(`Signing out needs the header ${CSRF_HEADER}: ${CSRF_HEADER_VALUE}.`);
+    res.clearCookie(ADMIN_SESSION_COOKIE, { httpOnly: true, sameSite: 'strict', path: '/', secure: req.secure });
+    res.status(204).end();
+  });
+
+  return router;
+}
