@@ -82,6 +82,7 @@ async function main(): Promise<void> {
     ['MongoDB', mongoUrl],
     ['Redis', redisUrl],
     ['Simulator', simulatorUrl ?? '(not used: real provider URLs given)'],
+    ['Admin page', `${api.url}/admin`],
   ];
   console.log(lines.map(([label, value]) => `${label.padEnd(13)}${value}`).join('\n'));
   console.log(
