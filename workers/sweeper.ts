@@ -49,8 +49,18 @@ export async function startSweeper(deps: {
   const worker = new Worker(
     SWEEPER_QUEUE,
     async () => {
-      // A sweep that outlasts the interval must not overlap the next one in another process.
-      const mutex = new Mutex(connection, `${config.queuePrefix}:sweeper-lock`, { lockTimeout: Math.max(every, 30_000), acquireAttemptsLimit: 1 });
+      // A sweep that outlasts the interval must not overlap the next one in another process. The lock
+      // is renewed while the sweep runs, so its TTL only says how soon a dead sweeper's lock frees: as
+      // soon as a dead worker's jobs are taken up again, not after a whole interval (or 30 s) of no sweeps.
+      const lockTimeout = config.worker.jobLockMs;
+      const mutex = new Mutex(connection, `${config.queuePrefix}:sweeper-lock`, {
+        lockTimeout,
+        refreshInterval: Math.max(50, Math.floor(lockTimeout / 3)),
+        acquireAttemptsLimit: 1,
+        // The default throws from a timer, which kills the process; losing it (Redis lost its data)
+        // only means another sweep may overlap this one, which is harmless.
+        onLockLost: (error) => logger.warn({ err: error }, 'sweeper lock lost; this sweep finishes anyway'),
+      });
       if (!(await mutex.tryAcquire())) return { skipped: 'another sweep is running' };
       try {
         const summary = await recoverOrders({ orders: deps.orders, queue: deps.queue, logger, stuckAfterMs: config.worker.stuckAfterMs });

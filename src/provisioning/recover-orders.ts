@@ -54,13 +54,15 @@ const BATCH = 200;
 async function recoverBatch(deps: RecoverDeps, batch: Candidate[], now: Date, summary: RecoverySummary): Promise<void> {
   summary.checked += batch.length;
   const live = await Promise.all(batch.map((order) => findLiveProvisionJob(deps.queue, String(order._id))));
-  for (const [index, order] of batch.entries()) {
-    if (live[index]) continue;
+  const orphans = batch.filter((_order, index) => !live[index]);
+  // Several at a time: after Redis lost its data every unfinished order is an orphan, and one by one,
+  // four round trips each, recovering them takes longer than a worker process may live.
+  await forEachConcurrently(orphans, RECOVER_CONCURRENCY, async (order) => {
     const orderId = String(order._id);
     const idleMs = now.getTime() - order.updatedAt.getTime();
     if (idleMs >= deps.stuckAfterMs) {
       if (await markStalled(deps, order, now, idleMs)) summary.failed += 1;
-      continue;
+      return;
     }
     try {
       const result = await requestProvision({ ...deps, now: () => now }, orderId, 'recovery');
@@ -70,7 +72,28 @@ async function recoverBatch(deps: RecoverDeps, batch: Candidate[], now: Date, su
       // A request or worker got there between our look and our enqueue: nothing to recover.
       if (!(error instanceof ProvisionInProgressError)) throw error;
     }
-  }
+  });
+}
+
+/** How many orphans are re-enqueued (or marked failed) at once. */
+const RECOVER_CONCURRENCY = 20;
+
+/** Runs `task` over `items`, `limit` at a time; after the first failure no new item starts, and it is rethrown. */
+async function forEachConcurrently<T>(items: readonly T[], limit: number, task: (item: T) => Promise<void>): Promise<void> {
+  let next = 0;
+  let failed = false;
+  const lane = async () => {
+    while (!failed && next < items.length) {
+      const item = items[next++] as T;
+      try {
+        await task(item);
+      } catch (error) {
+        failed = true;
+        throw error;
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, lane));
 }
 
 async function markStalled(deps: RecoverDeps, order: Candidate, now: Date, idleMs: number): Promise<boolean> {

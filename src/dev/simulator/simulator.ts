@@ -1,4 +1,4 @@
-import { once } from 'node:events';
+import { once, setMaxListeners } from 'node:events';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -36,6 +36,8 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Ru
   const state = new SimulatorState(options.faults);
   const held = new Set<Response>();
   const stopping = new AbortController();
+  // Every request in its latency wait listens for the stop: many at once is normal, not a leak.
+  setMaxListeners(0, stopping.signal);
   const context = (apiKey: string): ProviderApiContext => ({
     state,
     apiKey,
