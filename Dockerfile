@@ -4,7 +4,8 @@ FROM node:20-bookworm-slim AS build
 WORKDIR /app
 ENV REDISMS_DISABLE_POSTINSTALL=1
 COPY package.json package-lock.json .npmrc ./
-RUN npm ci --ignore-scripts
+# npm install (not ci): the lock file lacks other platforms' optional native builds; it installs the locked versions.
+RUN npm install --ignore-scripts --no-audit --no-fund
 COPY tsconfig.json tsconfig.build.json ./
 COPY src ./src
 COPY workers ./workers
