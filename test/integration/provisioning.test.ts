@@ -252,10 +252,12 @@ describe('provisioning pipeline', () => {
     const config = p.config();
     const queue = p.queue(config);
     await p.startWorker(config);
-    const client = new Redis(p.env.redisUrl, { lazyConnect: true });
-    const monitor = await client.monitor();
+    // Keyspace notifications: every write to a package-lock key is published.
+    const subscriber = new Redis(p.env.redisUrl);
+    await subscriber.config('SET', 'notify-keyspace-events', 'K$g');
     const commands: string[] = [];
-    monitor.on('monitor', (_time: string, args: string[]) => commands.push(args.join(' ')));
+    subscriber.on('pmessage', (_pattern: string, channel: string, event: string) => commands.push(`${event} ${channel}`));
+    await subscriber.psubscribe('__keyspace@*__:*package-lock*');
 
     const hostycare = await p.createOrder({ provider: 'hostycare', packageName: null });
     await request(config, queue, hostycare, 'payment');
@@ -266,10 +268,9 @@ describe('provisioning pipeline', () => {
     const smartvps = await p.createOrder({ packageName: '103.109' });
     await request(config, queue, smartvps, 'payment');
     await untilStatus(smartvps, 'active');
-    monitor.disconnect();
-    client.disconnect();
+    await waitFor(() => commands.some((c) => c.includes('package-lock:103.109')), { message: 'lock writes published' });
+    subscriber.disconnect();
     expect(duringHostycare).toBe(0);
-    expect(commands.some((c) => c.includes('package-lock:103.109'))).toBe(true);
   });
 
   it('an order the worker fails at once stays failed, whatever the request writes after enqueuing', async () => {
