@@ -1,7 +1,7 @@
 /**
  * The admin orders page: sign in, the orders table with its Provision/Retry buttons, the order
  * detail, and polling so rows follow their jobs. It uses only the public API and the session
- * endpoints; see README-security.md for how the admin token is handled.
+ * endpoints; the README ("The admin page") explains how the admin token is handled.
  */
 import { ORDER_STATUSES, PROVIDER_NAMES, PROVISIONING_STATUSES } from '../domain/statuses';
 import { ApiError, getOrder, listOrders, provision, signIn, signOut, type OrderFilters, type OrderView } from './api-client';

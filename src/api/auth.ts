@@ -29,7 +29,7 @@ export function presentedSecret(header: string | undefined, allowBasic: boolean)
   return null;
 }
 
-/** The admin page's session cookie (HttpOnly, SameSite=Strict; see src/admin-ui/README-security.md). */
+/** The admin page's session cookie (HttpOnly, SameSite=Strict; the README explains the design). */
 export const ADMIN_SESSION_COOKIE = 'vps_admin_session';
 /** How long a signed-in admin page stays signed in. */
 export const ADMIN_SESSION_TTL_MS = 12 * 60 * 60 * 1000;
