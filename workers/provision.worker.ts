@@ -128,6 +128,11 @@ export async function startProvisionWorker(options: ProvisionWorkerOptions): Pro
         },
       },
     );
+    if (outcome.kind !== 'postpone' && parsed.data.lockWaitSince) {
+      // The wait is over: a later attempt that finds the lock busy starts a fresh LOCK_MAX_WAIT_MS.
+      const { lockWaitSince: _done, ...rest } = parsed.data;
+      await job.updateData(rest);
+    }
     switch (outcome.kind) {
       case 'done':
         return;
@@ -175,10 +180,11 @@ export async function startProvisionWorker(options: ProvisionWorkerOptions): Pro
   let closing: Promise<void> | undefined;
   async function close(): Promise<void> {
     closing ??= (async () => {
+      // Stop taking jobs first, then abort the running attempts so they hand their jobs back.
+      const graceful = worker.close();
       shutdown.abort(new Error('worker shutting down'));
       await sweeper?.close();
       // worker.close() waits for running jobs without a limit; bound it, then force.
-      const graceful = worker.close();
       const timedOut = await Promise.race([
         graceful.then(() => false),
         new Promise<boolean>((resolve) => setTimeout(resolve, config.worker.shutdownTimeoutMs, true).unref()),
@@ -201,6 +207,9 @@ async function main(): Promise<void> {
 
   const config = loadConfigOrExit(process.env);
   const logger = createLogger({ level: config.logLevel, name: 'worker' });
+  // A library timer that rejects (a lock renewal during a Redis failover) must not kill the worker:
+  // what it guarded is fenced, and the lock's loss is signalled separately.
+  process.on('unhandledRejection', (reason) => logger.error({ err: reason }, 'unhandled rejection'));
   if (!config.mongoUrl || !config.redisUrl) {
     logger.fatal('MONGO_URL and REDIS_URL must be set for a worker (the dev stack prints both).');
     process.exit(1);

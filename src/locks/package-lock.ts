@@ -6,6 +6,8 @@ export interface HeldLock {
   readonly packageName: string;
   /** Aborted when the lock is lost (its TTL ran out before a renewal, or Redis lost it). */
   readonly lostSignal: AbortSignal;
+  /** Asks Redis whether the lock is still ours (false if Redis does not answer in time). */
+  confirm(): Promise<boolean>;
   /** Releases the lock (only if still ours) and wakes the longest waiter. */
   release(): Promise<void>;
 }
@@ -60,10 +62,26 @@ export function createPackageLocks(redis: Redis, options: PackageLockOptions): P
         if (waiterId) await redis.zadd(waitersKey(packageName), 'NX', Date.now(), waiterId);
         return null;
       }
-      if (waiterId) await redis.zrem(waitersKey(packageName), waiterId);
+      if (waiterId) {
+        // Held from here on: a failure before the caller gets the handle must not leave it renewed forever.
+        await redis.zrem(waitersKey(packageName), waiterId).catch(async (error: unknown) => {
+          mutex.stopRefresh();
+          await mutex.release().catch(() => undefined);
+          throw error;
+        });
+      }
       return {
         packageName,
         lostSignal: lost.signal,
+        confirm: async () => {
+          if (lost.signal.aborted) return false;
+          const owner = await Promise.race([
+            // redis-semaphore stores a Mutex under `mutex:<key>`.
+            redis.get(`mutex:${lockKey(packageName)}`).catch(() => null),
+            new Promise<null>((resolve) => setTimeout(resolve, Math.max(100, Math.floor(options.ttlMs / 3)), null).unref()),
+          ]);
+          return owner === mutex.identifier;
+        },
         release: async () => {
           mutex.stopRefresh();
           // Only the owner's token releases (checked in Redis); a lost lock has nothing to release.

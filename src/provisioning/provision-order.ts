@@ -193,7 +193,8 @@ async function obtainPurchase(
     return existing;
   }
   // The lock must still be ours right before buying: a lost lock means another worker may be buying now.
-  if (lock?.lostSignal.aborted) throw new LockLostError(`Lost the lock on package ${lock.packageName} before buying`);
+  // Asked of Redis, not a cached flag: a worker cut off from Redis would never see its lock expire.
+  if (lock && !(await lock.confirm())) throw new LockLostError(`Lost the lock on package ${lock.packageName} before buying`);
   const purchase = await provider.buy(
     {
       orderReference,
@@ -320,6 +321,8 @@ async function failUnfenced(deps: ProvisionDeps, order: OrderFields, payload: Pr
     { _id: order._id, fence: fenceIs(order.fence), provisioningStatus: { $ne: 'active' } },
     {
       $set: { provisioningStatus: 'failed', provisioningError: message, nextAttemptAt: null },
+      // Bumped so a request's `queued` write, made against the fence it read, cannot hide this failure.
+      $inc: { fence: 1 },
       $push: { attempts: { $each: [entry], $slice: -MAX_ATTEMPT_HISTORY } },
     },
   );

@@ -1,6 +1,6 @@
 import type { Logger } from 'pino';
 import { fenceIs, MAX_ATTEMPT_HISTORY, type Order, type OrderModel } from '../db/order-model';
-import { ProvisionInProgressError } from '../domain/errors';
+import { ProvisionInProgressError, QueueUnavailableError } from '../domain/errors';
 import { PAID_STATUSES } from '../domain/statuses';
 import { findLiveProvisionJob, type ProvisionQueue } from '../queue/provision-queue';
 import { requestProvision } from './request-provision';
@@ -19,7 +19,7 @@ export interface RecoverySummary {
   failed: number;
 }
 
-type Candidate = Pick<Order, '_id' | 'fence' | 'updatedAt' | 'provisioningStatus'>;
+type Candidate = Pick<Order, '_id' | 'fence' | 'updatedAt' | 'provisioningStatus' | 'lastProvisionAttempt'>;
 
 /**
  * Finds paid orders that asked for provisioning but have no live job and no final status (Redis lost
@@ -31,7 +31,7 @@ export async function recoverOrders(deps: RecoverDeps): Promise<RecoverySummary>
   // Every request marks the order `queued` (the webhook before enqueuing), so unfinished means one of these two.
   const cursor = deps.orders
     .find({ provisioningStatus: { $in: ['queued', 'provisioning'] }, status: { $in: PAID_STATUSES } })
-    .select({ _id: 1, fence: 1, updatedAt: 1, provisioningStatus: 1 })
+    .select({ _id: 1, fence: 1, updatedAt: 1, provisioningStatus: 1, lastProvisionAttempt: 1 })
     .lean<Candidate[]>()
     .cursor({ batchSize: BATCH });
 
@@ -59,7 +59,9 @@ async function recoverBatch(deps: RecoverDeps, batch: Candidate[], now: Date, su
   // four round trips each, recovering them takes longer than a worker process may live.
   await forEachConcurrently(orphans, RECOVER_CONCURRENCY, async (order) => {
     const orderId = String(order._id);
-    const idleMs = now.getTime() - order.updatedAt.getTime();
+    // Orders written by the web app may lack updatedAt: then their last attempt says when they last moved.
+    const lastMoved = order.updatedAt ?? order.lastProvisionAttempt;
+    const idleMs = now.getTime() - (lastMoved ? new Date(lastMoved).getTime() : 0);
     if (idleMs >= deps.stuckAfterMs) {
       if (await markStalled(deps, order, now, idleMs)) summary.failed += 1;
       return;
@@ -70,7 +72,10 @@ async function recoverBatch(deps: RecoverDeps, batch: Candidate[], now: Date, su
       deps.logger.warn({ orderId, provisioningStatus: order.provisioningStatus }, 'recovered an order with no live job: enqueued again');
     } catch (error) {
       // A request or worker got there between our look and our enqueue: nothing to recover.
-      if (!(error instanceof ProvisionInProgressError)) throw error;
+      if (error instanceof ProvisionInProgressError) return;
+      // One bad order must not stop the sweep for the others; Redis or MongoDB being down still does.
+      if (error instanceof QueueUnavailableError) throw error;
+      deps.logger.error({ err: error, orderId }, 'could not recover this order; the next sweep tries again');
     }
   });
 }
@@ -101,7 +106,7 @@ async function markStalled(deps: RecoverDeps, order: Candidate, now: Date, idleM
   const message = `Provisioning stalled: no job ran for this order for ${minutes} min (the queue lost it or a worker died). Press Retry to provision it.`;
   // Conditional on nothing having changed since we looked, so a concurrent request or attempt wins.
   const result = await deps.orders.updateOne(
-    { _id: order._id, fence: fenceIs(order.fence), updatedAt: order.updatedAt, provisioningStatus: order.provisioningStatus },
+    { _id: order._id, fence: fenceIs(order.fence), updatedAt: order.updatedAt ?? null, provisioningStatus: order.provisioningStatus },
     {
       $set: { provisioningStatus: 'failed', provisioningError: message, nextAttemptAt: null },
       $push: {

@@ -74,6 +74,9 @@ describe('provisioning pipeline', () => {
     await holder?.release();
     const order = await untilStatus(orderId, 'active');
     expect(order.attempts).toEqual([expect.objectContaining({ outcome: 'active', attempt: 1 })]);
+    // Once the lock was had, the wait is over: a later retry would start LOCK_MAX_WAIT_MS afresh.
+    await waitFor(async () => (await queue.getJob(jobId))?.finishedOn);
+    expect((await queue.getJob(jobId))?.data.lockWaitSince).toBeUndefined();
     expect(p.simulator.stats().buys).toEqual({ [orderId]: 1 });
   });
 

@@ -64,6 +64,8 @@ export function usePipeline(): Pipeline {
     pipeline.db = env.track(await connectDatabase(env.mongoUrl));
     const redis = createRedis(env.redisUrl, 'api');
     env.track({ close: () => redis.quit().catch(() => redis.disconnect()) });
+    // The API role has no offline queue: wait until it is connected before tests use it.
+    if (redis.status !== 'ready') await once(redis, 'ready');
     pipeline.redis = redis;
     env.track({ close: killChildren });
   });
