@@ -8,6 +8,11 @@ export interface EmbeddedRedis {
   /** The redis-server's pid, so tests can kill it the way a crash would. */
   pid: number | undefined;
   stop(): Promise<void>;
+  /**
+   * Starts it again, empty, on the same port after `stop()` (a Redis that restarted and lost its data).
+   * A fresh `startEmbeddedRedis({ port })` could not promise the port: recently used ports are held back.
+   */
+  restart(): Promise<void>;
 }
 
 /** Finds the system `redis-server` (Debian package); nothing is ever downloaded or built. */
@@ -48,14 +53,23 @@ export async function startEmbeddedRedis(options: { port?: number } = {}): Promi
   });
   await server.start();
   const port = await server.getPort();
-  const info = server.getInstanceInfo();
-  const pid = info ? info.childProcess?.pid : undefined;
-  return {
+  const pidOf = () => {
+    const info = server.getInstanceInfo();
+    return info ? info.childProcess?.pid : undefined;
+  };
+  const redis: EmbeddedRedis = {
     url: `redis://127.0.0.1:${port}`,
     port,
-    pid,
+    pid: pidOf(),
     stop: async () => {
       await server.stop();
     },
+    restart: async () => {
+      // The same RedisMemoryServer reuses its previous port.
+      await server.start();
+      if ((await server.getPort()) !== port) throw new Error(`embedded Redis came back on another port than ${port}`);
+      redis.pid = pidOf();
+    },
   };
+  return redis;
 }

@@ -295,11 +295,10 @@ it('never buys twice, never loses a paid order, never leaks a credential', async
       return (counts.active ?? 0) + (counts.failed ?? 0) >= ORDER_COUNT / 3;
     }, { timeoutMs: deadline - Date.now(), intervalMs: 100, message: 'a third of the orders settled' });
     const restartAt = Date.now();
-    const port = redis.port;
     orphans.redisDown();
     await redis.stop();
     violations.push(...(await payAll(paidDuringOutage, new Set())));
-    redis = await startEmbeddedRedis({ port });
+    await redis.restart();
     const backAt = Date.now();
     const unfinished = await db.orders.find({ provisioningStatus: { $in: ['queued', 'provisioning'] } }).select({ _id: 1 }).lean();
     const lostByRestart = unfinished.map((order) => String(order._id));
