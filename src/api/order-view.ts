@@ -54,13 +54,13 @@ export async function loadJobView(deps: JobLookupDeps, order: OrderRecord): Prom
   try {
     const live = await findLiveProvisionJob(deps.queue, orderId);
     if (!live) return null;
-    const job = await deps.queue.getJob(live.id);
+    const { job } = live;
     let nextAttemptAt: string | null = null;
     if (live.state === 'delayed') {
       const runAt = await delayedUntil(deps, live.id);
-      nextAttemptAt = runAt !== null ? new Date(runAt).toISOString() : (iso(order.nextAttemptAt) ?? (job ? new Date(job.timestamp + job.delay).toISOString() : null));
+      nextAttemptAt = runAt !== null ? new Date(runAt).toISOString() : (iso(order.nextAttemptAt) ?? new Date(job.timestamp + job.delay).toISOString());
     }
-    return { id: live.id, state: live.state, attemptsMade: job?.attemptsMade ?? 0, nextAttemptAt };
+    return { id: live.id, state: live.state, attemptsMade: job.attemptsMade, nextAttemptAt };
   } catch (error) {
     throw new QueueUnavailableError('The provisioning queue (Redis) is unavailable; job states cannot be read. Try again shortly.', {
       cause: error instanceof Error ? error.message : String(error),

@@ -53,12 +53,6 @@ export class DatabaseUnavailableError extends AppError {
   readonly status = 503;
 }
 
-/** The SmartVPS package lock could not be had within LOCK_MAX_WAIT_MS. */
-export class LockAcquisitionError extends Error {
-  override readonly name = 'LockAcquisitionError';
-  readonly code = 'lock_acquisition_failed';
-}
-
 /** A newer attempt took the order (the fencing counter moved on): this attempt must stop writing. */
 export class StaleAttemptError extends Error {
   override readonly name = 'StaleAttemptError';

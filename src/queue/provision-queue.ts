@@ -62,13 +62,18 @@ export async function enqueueProvision(queue: ProvisionQueue, orderId: string, r
   return { created: job.id === jobId, jobId: job.id ?? jobId };
 }
 
+/** A live job with the BullMQ job itself, so callers that show it need not fetch it again. */
+export interface LiveProvisionJob extends LiveJob {
+  job: ProvisionJob;
+}
+
 /** The job that currently holds the order's deduplication key, if it is still live. */
-export async function findLiveProvisionJob(queue: ProvisionQueue, orderId: string): Promise<LiveJob | null> {
+export async function findLiveProvisionJob(queue: ProvisionQueue, orderId: string): Promise<LiveProvisionJob | null> {
   const jobId = await queue.getDeduplicationJobId(orderId);
   if (!jobId) return null;
   const job = await queue.getJob(jobId);
   if (!job) return null;
   const state = await job.getState();
   if (!isLiveJobState(state)) return null;
-  return { id: jobId, state, startedAt: new Date(job.processedOn ?? job.timestamp) };
+  return { id: jobId, state, startedAt: new Date(job.processedOn ?? job.timestamp), job };
 }
