@@ -42,7 +42,8 @@ async function main(): Promise<void> {
   const db: Database = await connectDatabase(mongoUrl);
   stack.push({ name: 'database connection', stop: () => db.close() });
   const redis = createRedis(redisUrl, 'api');
-  stack.push({ name: 'api redis', stop: () => redis.quit() });
+  // The queue may already have closed the shared connection: then there is nothing to quit.
+  stack.push({ name: 'api redis', stop: () => redis.quit().catch(() => redis.disconnect()) });
   const queue = createProvisionQueue({ connection: redis, prefix: config.queuePrefix, attempts: config.worker.attempts });
   queue.on('error', (error) => logger.warn({ err: error }, 'queue connection error'));
   stack.push({ name: 'queue', stop: () => queue.close() });
