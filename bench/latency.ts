@@ -1,6 +1,6 @@
 import { Types } from 'mongoose';
 import { Webhook } from 'standardwebhooks';
-import { SIMULATOR_API_KEYS } from '../src/dev/simulator/simulator';
+import { SIMULATOR_API_KEYS } from '../dev/simulator/simulator';
 import type { ProvisionQueue } from '../src/queue/provision-queue';
 import { spawnApi } from './enqueue';
 import { seedOrders, sleep, until, type BenchInfra } from './lib/infra';

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import type { AnyBulkWriteOperation } from 'mongoose';
 import { connectDatabase, type Database } from '../../src/db/connection';
 import type { Order } from '../../src/db/order-model';
-import { startEmbeddedRedis, type EmbeddedRedis } from '../../src/dev/embedded-redis';
+import { startEmbeddedRedis, type EmbeddedRedis } from '../../dev/embedded-redis';
 
 export const ROOT = join(__dirname, '..', '..');
 
@@ -202,7 +202,7 @@ export async function startInfra(): Promise<BenchInfra> {
     if (!process.env.REDIS_URL) redis = await startEmbeddedRedis();
     if (embeddedMongo) mongoChild = await spawnTs('bench/lib/mongo-child.ts', { NODE_ENV: 'development' }, /^MONGO (\S+)$/m);
     const simPort = await freePort();
-    simChild = await spawnTs('src/dev/simulator/main.ts', { SIMULATOR_PORT: String(simPort) }, /^Simulator\s+(http\S+)$/m);
+    simChild = await spawnTs('dev/simulator/main.ts', { SIMULATOR_PORT: String(simPort) }, /^Simulator\s+(http\S+)$/m);
   } catch (error) {
     for (const child of [...children]) await child.stop();
     await redis?.stop();

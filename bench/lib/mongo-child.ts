@@ -1,4 +1,4 @@
-import { startEmbeddedMongo } from '../../src/dev/mongo';
+import { startEmbeddedMongo } from '../../dev/mongo';
 
 /**
  * The embedded MongoDB in a process of its own, so that its (JavaScript) work does not share an event

@@ -1,20 +1,12 @@
-import { existsSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { buildSync } from 'esbuild';
 import express, { Router, type RequestHandler } from 'express';
 import helmet from 'helmet';
 import { z } from 'zod';
+import { loadAdminUiAssets, type AdminUiAssets } from './admin-ui-assets';
 import { ADMIN_SESSION_COOKIE, CSRF_HEADER, CSRF_HEADER_VALUE, createSessionValue, lacksCsrfHeader, secretsEqual } from './auth';
 import { ForbiddenError, parseRequest, UnsupportedMediaTypeError } from './errors';
 
 export const ADMIN_UI_PATH = '/admin';
 export const ADMIN_SESSION_PATH = '/admin/session';
-
-/**
- * The page's TypeScript sources: beside this file when running from a checkout (tsx, jest), or under
- * `src/` next to `dist/` when running compiled code (the Dockerfile copies `src` into the image).
- */
-const SOURCE_DIRS = [join(__dirname, '..', 'admin-ui'), join(__dirname, '..', '..', '..', 'src', 'admin-ui')];
 
 /**
  * Only the page's own script and stylesheet, no inline code, and Trusted Types so that even a stray
@@ -39,32 +31,6 @@ const adminUiHelmet: RequestHandler = helmet({
     },
   },
 });
-
-export interface AdminUiAssets {
-  html: string;
-  css: string;
-  script: string;
-}
-
-/** Reads the page and bundles its TypeScript with esbuild, in memory (a few tens of ms, once per process). */
-export function loadAdminUiAssets(): AdminUiAssets {
-  const dir = SOURCE_DIRS.find((candidate) => existsSync(join(candidate, 'main.ts')));
-  if (!dir) throw new Error(`admin page sources not found (looked in ${SOURCE_DIRS.join(', ')})`);
-  const built = buildSync({
-    entryPoints: [join(dir, 'main.ts')],
-    bundle: true,
-    write: false,
-    format: 'iife',
-    platform: 'browser',
-    target: ['chrome109', 'firefox115', 'safari16'],
-    minify: true,
-    legalComments: 'none',
-    logLevel: 'silent',
-  });
-  const script = built.outputFiles[0]?.text;
-  if (script === undefined) throw new Error('esbuild produced no bundle for the admin page');
-  return { html: readFileSync(join(dir, 'index.html'), 'utf8'), css: readFileSync(join(dir, 'styles.css'), 'utf8'), script };
-}
 
 const SignInBodySchema = z.strictObject({ token: z.string().min(1).max(1024) });
 

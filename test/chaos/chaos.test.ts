@@ -16,14 +16,14 @@ import { startApiServer, type ApiServer } from '../../src/api/start-api';
 import { DEV_DEFAULTS, loadConfig } from '../../src/config';
 import { connectDatabase, type Database } from '../../src/db/connection';
 import type { Order } from '../../src/db/order-model';
-import { startEmbeddedRedis, type EmbeddedRedis } from '../../src/dev/embedded-redis';
+import { startEmbeddedRedis, type EmbeddedRedis } from '../../dev/embedded-redis';
 import {
   SIMULATOR_API_KEYS,
   startSimulator,
   type RunningSimulator,
   type SimulatorFaults,
   type SimulatorStats,
-} from '../../src/dev/simulator/simulator';
+} from '../../dev/simulator/simulator';
 import { createLogger } from '../../src/observability/logger';
 import { createMetrics } from '../../src/observability/metrics';
 import { createProviderClients } from '../../src/providers';

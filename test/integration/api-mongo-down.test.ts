@@ -2,7 +2,7 @@ import { Webhook } from 'standardwebhooks';
 import { startApiServer, type ApiServer } from '../../src/api/start-api';
 import { loadConfig } from '../../src/config';
 import { connectDatabase, type Database } from '../../src/db/connection';
-import { startEmbeddedMongo, type EmbeddedMongo } from '../../src/dev/mongo';
+import { startEmbeddedMongo, type EmbeddedMongo } from '../../dev/mongo';
 import { createLogger } from '../../src/observability/logger';
 import { createMetrics } from '../../src/observability/metrics';
 import { createProvisionQueue } from '../../src/queue/provision-queue';

@@ -1,7 +1,7 @@
 import { once } from 'node:events';
 import { createServer, type RequestListener, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { SIMULATOR_API_KEYS, startSimulator, type RunningSimulator } from '../../src/dev/simulator/simulator';
+import { SIMULATOR_API_KEYS, startSimulator, type RunningSimulator } from '../../dev/simulator/simulator';
 import { createHostycareClient, createProviderClients, createSmartVpsClient } from '../../src/providers';
 import { ProviderError } from '../../src/providers/provider-error';
 import type { ProviderCallObserver, ProviderClient, ProviderName, PurchaseRequest } from '../../src/providers/types';

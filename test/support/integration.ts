@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
-import { startEmbeddedRedis, type EmbeddedRedis } from '../../src/dev/embedded-redis';
-import { startEmbeddedMongo, type EmbeddedMongo } from '../../src/dev/mongo';
+import { startEmbeddedRedis, type EmbeddedRedis } from '../../dev/embedded-redis';
+import { startEmbeddedMongo, type EmbeddedMongo } from '../../dev/mongo';
 import { waitFor } from './wait-for';
 
 export interface Closeable {

@@ -6,7 +6,7 @@ import { Types } from 'mongoose';
 import { loadConfig, type Config } from '../../src/config';
 import { connectDatabase, type Database } from '../../src/db/connection';
 import type { Order } from '../../src/db/order-model';
-import { startSimulator, type RunningSimulator } from '../../src/dev/simulator/simulator';
+import { startSimulator, type RunningSimulator } from '../../dev/simulator/simulator';
 import { createLogger } from '../../src/observability/logger';
 import { createMetrics } from '../../src/observability/metrics';
 import { createProviderClients } from '../../src/providers';

@@ -4,15 +4,15 @@
  * worker — plus demo orders. Any of MONGO_URL, REDIS_URL, SIMULATOR_URL, SMARTVPS_API_URL,
  * HOSTYCARE_API_URL given means: use that instead. DEV_WORKERS=0 runs no worker here.
  */
-import { startApiServer, type ApiServer } from '../api/start-api';
-import { loadConfigOrExit } from '../config';
-import { connectDatabase, type Database } from '../db/connection';
-import { createLogger } from '../observability/logger';
-import { createMetrics } from '../observability/metrics';
-import { createProviderClients } from '../providers';
-import { createProvisionQueue } from '../queue/provision-queue';
-import { createRedis } from '../queue/redis';
-import { startProvisionWorker, type RunningProvisionWorker } from '../../workers/provision.worker';
+import { startApiServer, type ApiServer } from '../src/api/start-api';
+import { loadConfigOrExit } from '../src/config';
+import { connectDatabase, type Database } from '../src/db/connection';
+import { createLogger } from '../src/observability/logger';
+import { createMetrics } from '../src/observability/metrics';
+import { createProviderClients } from '../src/providers';
+import { createProvisionQueue } from '../src/queue/provision-queue';
+import { createRedis } from '../src/queue/redis';
+import { startProvisionWorker, type RunningProvisionWorker } from '../workers/provision.worker';
 import { insertDemoOrders } from './demo-orders';
 import { startEmbeddedMongo } from './mongo';
 import { startEmbeddedRedis } from './embedded-redis';

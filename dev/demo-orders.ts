@@ -1,6 +1,6 @@
 import type { Logger } from 'pino';
-import type { Order, OrderModel } from '../db/order-model';
-import { requestProvision, type RequestProvisionDeps } from '../provisioning/request-provision';
+import type { Order, OrderModel } from '../src/db/order-model';
+import { requestProvision, type RequestProvisionDeps } from '../src/provisioning/request-provision';
 
 type DemoOrder = Pick<Order, 'status' | 'provider' | 'plan' | 'os'> & Partial<Order> & { provisionNow?: boolean };
 

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { z } from 'zod';
-import type { ProviderName } from '../../providers/types';
+import type { ProviderName } from '../../src/providers/types';
 
 export const SIMULATED_OPS = ['find', 'buy', 'status'] as const;
 export type SimulatedOp = (typeof SIMULATED_OPS)[number];
