@@ -16,7 +16,7 @@ import { startProvisionWorker, type RunningProvisionWorker } from '../workers/pr
 import { insertDemoOrders } from './demo-orders';
 import { startEmbeddedMongo } from './mongo';
 import { startEmbeddedRedis } from './embedded-redis';
-import { startSimulator } from './simulator/simulator';
+import { simulatorFaultsFromEnv, startSimulator } from './simulator/simulator';
 
 const DEV_DATABASE = 'vps_dev';
 
@@ -112,7 +112,10 @@ async function startRedis(): Promise<string> {
 }
 
 async function startSim(): Promise<string> {
-  const simulator = await startSimulator({ host: '127.0.0.1', port: Number(process.env.SIMULATOR_PORT ?? 0), faults: { ipDelayMs: 1_500, latencyMs: 20 } });
+  const fromEnv = simulatorFaultsFromEnv(process.env);
+  // SIM_PROFILE replaces the snappy dev timing (an IP after 1.5 s); SIM_SCALE shrinks or stretches either.
+  const faults = fromEnv.profile ? fromEnv : { ipDelayMs: 1_500, latencyMs: 20, ...fromEnv };
+  const simulator = await startSimulator({ host: '127.0.0.1', port: Number(process.env.SIMULATOR_PORT ?? 0), faults });
   stack.push({ name: 'simulator', stop: () => simulator.stop() });
   return simulator.url;
 }

@@ -1,18 +1,23 @@
-import { SIMULATOR_API_KEYS, startSimulator } from './simulator';
+import { SIMULATOR_API_KEYS, simulatorFaultsFromEnv, startSimulator } from './simulator';
 
 /** `npm run simulator`: both provider APIs on one port, for local development. */
 async function main(): Promise<void> {
   const port = parsePort(process.env.SIMULATOR_PORT || process.env.PORT || '4010');
+  const faults = simulatorFaultsFromEnv(process.env);
   // Same variables and defaults as the app's config, so the app and the simulator agree on the keys.
   const simulator = await startSimulator({
     port,
     host: '127.0.0.1',
+    faults,
     apiKeys: {
       smartvps: process.env.SMARTVPS_API_KEY || SIMULATOR_API_KEYS.smartvps,
       hostycare: process.env.HOSTYCARE_API_KEY || SIMULATOR_API_KEYS.hostycare,
     },
   });
   console.log(`Simulator    ${simulator.url}`);
+  if (faults.profile !== undefined || faults.scale !== undefined) {
+    console.log(`Timing       profile ${faults.profile ?? 'fast'}, scale ${faults.scale ?? 1}`);
+  }
 
   const shutdown = (signal: NodeJS.Signals) => {
     console.log(`Simulator    ${signal}: stopping`);

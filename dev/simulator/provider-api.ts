@@ -1,31 +1,55 @@
 import type { ErrorRequestHandler, Request, Response } from 'express';
 import type { z } from 'zod';
-import type { FaultKind, SimulatedOp, SimulatorState } from './state';
+import type { ResponseFault, SimulatedOp, SimulatorState } from './state';
 
 /** What both simulated provider APIs share with the simulator around them. */
 export interface ProviderApiContext {
   state: SimulatorState;
   apiKey: string;
-  /** Waits the configured latency; rejects when the simulator stops. */
-  delay(): Promise<void>;
+  /**
+   * Waits a latency drawn for `op`. Tied to the simulator, not to the request: work the provider has
+   * started goes on when the client hangs up. Rejects when the simulator stops.
+   */
+  delay(op: SimulatedOp): Promise<void>;
   /** Never answers: keeps the response open until the client gives up or the simulator stops. */
   hold(res: Response): void;
 }
 
+/** How one provider words the answers every operation may give. */
+export interface ProviderReplies {
+  /** 503. */
+  unavailable(res: Response): void;
+  /** 429; `Retry-After` is already set. */
+  rateLimited(res: Response, retryAfterSeconds: number): void;
+}
+
 /**
- * The start of every simulated provider request: counted, then delayed. Says whether the client is
- * still waiting; a lookup nobody waits for is dropped so that it cannot draw a fault into later counters.
+ * The arrival of a provider request: counted, then perhaps refused with 429 at once, the way a gateway
+ * refuses before the provider does any work. Says whether the request goes on.
  */
-export async function receive(ctx: ProviderApiContext, op: SimulatedOp, req: Request): Promise<boolean> {
+export function arrive(ctx: ProviderApiContext, op: SimulatedOp, res: Response, replies: ProviderReplies): boolean {
   ctx.state.countRequest(op);
-  await ctx.delay();
+  if (!ctx.state.drawRateLimit(op)) return true;
+  const seconds = ctx.state.retryAfterSeconds();
+  res.set('retry-after', String(seconds));
+  replies.rateLimited(res, seconds);
+  return false;
+}
+
+/**
+ * The start of a lookup: arrival, then latency. Says whether the client is still waiting; a lookup
+ * nobody waits for is dropped so that it cannot draw a fault into later counters.
+ */
+export async function receive(ctx: ProviderApiContext, op: SimulatedOp, req: Request, res: Response, replies: ProviderReplies): Promise<boolean> {
+  if (!arrive(ctx, op, res, replies)) return false;
+  await ctx.delay(op);
   return !req.socket.destroyed;
 }
 
 /** Answers a fault drawn for a lookup (503, or silence) and says whether it did; buys have their own rules. */
-export function answerFault(ctx: ProviderApiContext, res: Response, fault: FaultKind | undefined, unavailable: () => void): boolean {
+export function answerFault(ctx: ProviderApiContext, res: Response, fault: ResponseFault | undefined, replies: ProviderReplies): boolean {
   if (fault === 'fail') {
-    unavailable();
+    replies.unavailable(res);
     return true;
   }
   if (fault === 'timeout') {
@@ -33,6 +57,11 @@ export function answerFault(ctx: ProviderApiContext, res: Response, fault: Fault
     return true;
   }
   return false;
+}
+
+/** The operation a request is, for the latency of an answer given before routing (401). */
+export function opOf(req: Request): SimulatedOp {
+  return req.method === 'POST' ? 'buy' : 'find';
 }
 
 /** The field names zod complained about, for validation messages. */

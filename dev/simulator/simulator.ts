@@ -2,13 +2,17 @@ import { once, setMaxListeners } from 'node:events';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
-import express, { type ErrorRequestHandler, type Response, type Router } from 'express';
+import express, { type Response } from 'express';
+import type { ProviderName } from '../../src/providers/types';
+import { controls } from './controls';
 import { hostycareApi } from './hostycare-api';
 import type { ProviderApiContext } from './provider-api';
 import { smartVpsApi } from './smartvps-api';
-import { FaultsPatchSchema, SimulatorState, type SimulatorFaults, type SimulatorStats } from './state';
+import { SimulatorState, type SimulatorFaults, type SimulatorStats } from './state';
 
-export type { SimulatorFaults, SimulatorStats } from './state';
+export type { FaultSettings, ProfileName, SimulatedOp, SimulatorFaults } from './faults';
+export type { SimulatorStats } from './state';
+export { simulatorFaultsFromEnv } from './env';
 
 /** The keys the simulator accepts unless told otherwise: the app's development defaults. */
 export const SIMULATOR_API_KEYS = { smartvps: 'dev-smartvps-key', hostycare: 'dev-hostycare-key' } as const;
@@ -18,8 +22,11 @@ export interface RunningSimulator {
   url: string;
   port: number;
   stats(): SimulatorStats;
-  setFaults(f: Partial<SimulatorFaults>): void;
+  /** Applies a change as `POST /__sim/faults` does; throws (changing nothing) when it is invalid. */
+  setFaults(f: SimulatorFaults): void;
   reset(): void;
+  /** Makes the provider forget the purchases for an order reference now; returns how many. */
+  forget(orderReference: string, provider?: ProviderName): number;
   stop(): Promise<void>;
 }
 
@@ -27,7 +34,8 @@ export interface RunningSimulator {
 export interface SimulatorOptions {
   port?: number;
   host?: string;
-  faults?: Partial<SimulatorFaults>;
+  /** Applied over the defaults, e.g. `{ profile: 'realistic', scale: 0.05 }`. */
+  faults?: SimulatorFaults;
   apiKeys?: { smartvps?: string; hostycare?: string };
 }
 
@@ -41,7 +49,10 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Ru
   const context = (apiKey: string): ProviderApiContext => ({
     state,
     apiKey,
-    delay: () => (state.faults.latencyMs > 0 ? sleep(state.faults.latencyMs, undefined, { signal: stopping.signal }) : Promise.resolve()),
+    delay: (op) => {
+      const ms = state.drawLatency(op);
+      return ms > 0 ? sleep(ms, undefined, { signal: stopping.signal }) : Promise.resolve();
+    },
     hold: (res) => {
       held.add(res);
       res.once('close', () => held.delete(res));
@@ -69,40 +80,10 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Ru
     stats: () => state.stats(),
     setFaults: (faults) => void state.setFaults(faults),
     reset: () => state.reset(),
+    forget: (orderReference, provider) => state.forget(orderReference, provider),
     stop: () => (stopped ??= stop(server, held, stopping)),
   };
 }
-
-function controls(state: SimulatorState): Router {
-  const router = express.Router();
-  router.use(express.json());
-  router.get('/stats', (_req, res) => {
-    res.json(state.stats());
-  });
-  router.post('/faults', (req, res) => {
-    const parsed = FaultsPatchSchema.safeParse(req.body ?? {});
-    if (!parsed.success) {
-      const details = parsed.error.issues.map((issue) => ({ path: issue.path.join('.'), message: issue.message }));
-      res.status(400).json({ error: 'invalid_faults', message: 'The faults are not valid; nothing was changed.', details });
-      return;
-    }
-    res.json(state.setFaults(parsed.data));
-  });
-  router.post('/reset', (_req, res) => {
-    state.reset();
-    res.status(204).end();
-  });
-  router.use(controlErrorHandler);
-  return router;
-}
-
-/** Malformed JSON bodies and the like, in the same shape as a validation error. */
-const controlErrorHandler: ErrorRequestHandler = (error: unknown, _req, res, next) => {
-  if (res.headersSent) return next(error);
-  const status = error && typeof error === 'object' && 'status' in error && typeof error.status === 'number' ? error.status : 500;
-  const message = error instanceof Error ? error.message : 'internal simulator error';
-  res.status(status).json({ error: status < 500 ? 'bad_request' : 'internal', message, details: [] });
-};
 
 async function listen(server: Server, port: number, host: string): Promise<Server> {
   server.listen(port, host);
@@ -112,7 +93,7 @@ async function listen(server: Server, port: number, host: string): Promise<Serve
 
 /**
  * Held responses (timeouts) and keep-alive sockets would keep the server, and jest, alive: destroy every
- * connection, then cut short the latency waits of requests that no longer have anyone to answer.
+ * connection, then cut short every latency wait, buys still being processed included (their timers go).
  */
 async function stop(server: Server, held: Set<Response>, stopping: AbortController): Promise<void> {
   const closed = new Promise<void>((resolve, reject) => server.close((error) => (error ? reject(error) : resolve())));

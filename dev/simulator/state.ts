@@ -1,63 +1,56 @@
 import { randomBytes } from 'node:crypto';
-import { z } from 'zod';
 import type { ProviderName } from '../../src/providers/types';
+import {
+  applyFaults,
+  changesIpDelay,
+  cloneSettings,
+  DEFAULT_SETTINGS,
+  drawMs,
+  FaultsPatchSchema,
+  type FaultSettings,
+  type SimulatedOp,
+  type SimulatorFaults,
+} from './faults';
 
-export const SIMULATED_OPS = ['find', 'buy', 'status'] as const;
-export type SimulatedOp = (typeof SIMULATED_OPS)[number];
-
-/** Failure injection, drawn per request. Rates are probabilities in 0..1. */
-export interface SimulatorFaults {
-  /** Answer 503. */
-  failRate: number;
-  /** Answer a buy with 422 and a reason (out of stock); other operations ignore it. */
-  permanentFailRate: number;
-  /** Never answer. A buy is recorded first: the provider took the order but we never hear back. */
-  timeoutRate: number;
-  /** Delay before every provider response. */
-  latencyMs: number;
-  /** How long after creation a purchase turns active with an IP. */
-  ipDelayMs: number;
-  /** The operations faults apply to (default: all). */
-  ops?: SimulatedOp[];
-}
+export { SIMULATED_OPS, type SimulatedOp, type SimulatorFaults } from './faults';
 
 /** Counters since the last reset. */
 export interface SimulatorStats {
   /** Purchases created per order reference: 2 means a double buy. */
   buys: Record<string, number>;
-  /** Per SmartVPS package: buys received while another buy on the same package was unanswered. */
+  /**
+   * Per SmartVPS package: buys received while another buy on the same package was still being processed
+   * (from its arrival until its buy latency elapsed), whether or not that other client was still waiting.
+   */
   concurrentBuyViolations: Record<string, number>;
   buyRequests: number;
   statusRequests: number;
   findRequests: number;
+  /** Purchases the provider knows now (lost ones no longer count). */
   purchases: number;
-  faultsInjected: { fail: number; permanent: number; timeout: number };
+  /**
+   * Faults injected, per kind. `fail`, `permanent` and `timeout` are always listed; the newer kinds
+   * appear once they have happened, so that the answer stays what clients of the original three expect.
+   */
+  faultsInjected: FaultCounts;
 }
 
-export type FaultKind = keyof SimulatorStats['faultsInjected'];
+export interface FaultCounts {
+  fail: number;
+  permanent: number;
+  timeout: number;
+  /** Purchases forgotten, by `lostPurchaseRate` or `POST /__sim/forget`. */
+  lost?: number;
+  /** Requests answered 429. */
+  rateLimited?: number;
+  /** Purchases that were accepted and will fail (or have failed) when their IP delay elapses. */
+  failedAfterAccept?: number;
+}
 
-/** Defaults: no faults, and a short wait for the IP so the pending → active path is exercised. */
-export const DEFAULT_FAULTS: Readonly<Required<SimulatorFaults>> = Object.freeze({
-  failRate: 0,
-  permanentFailRate: 0,
-  timeoutRate: 0,
-  latencyMs: 0,
-  ipDelayMs: 1000,
-  ops: [...SIMULATED_OPS],
-});
+export type FaultKind = keyof FaultCounts;
 
-const rate = z.number().min(0).max(1);
-const milliseconds = z.number().int().min(0).max(600_000);
-
-/** A change to the faults, as `POST /__sim/faults` and `setFaults` accept it. */
-export const FaultsPatchSchema = z.strictObject({
-  failRate: rate.optional(),
-  permanentFailRate: rate.optional(),
-  timeoutRate: rate.optional(),
-  latencyMs: milliseconds.optional(),
-  ipDelayMs: milliseconds.optional(),
-  ops: z.array(z.enum(SIMULATED_OPS)).optional(),
-});
+/** A fault that decides how a request is answered after its latency. */
+export type ResponseFault = 'fail' | 'permanent' | 'timeout';
 
 /** A purchase as the simulator keeps it; each API renders it in its own shape. */
 export interface SimulatedPurchase {
@@ -69,13 +62,22 @@ export interface SimulatedPurchase {
   os: string;
   packageName: string | undefined;
   createdAt: number;
+  /** When its IP delay elapses: from then on it is running with its IP, or failed when `failure` is set. */
+  readyAt: number;
   /** Allocated at creation, shown only once the purchase is ready. */
   ipAddress: string;
   credentials: { username: string; password: string };
+  /** Why the provider will fail it when its IP delay elapses (`failAfterAcceptRate`), if it will. */
+  failure: string | undefined;
 }
+
+/** Where a purchase stands, as of now. */
+export type PurchasePhase = 'pending' | 'ready' | 'failed';
 
 export type BuyInput = Pick<SimulatedPurchase, 'provider' | 'orderReference' | 'idempotencyKey' | 'plan' | 'os' | 'packageName'> & {
   username: string;
+  /** Why the provider would fail this purchase, in its own words, should `failAfterAcceptRate` pick it. */
+  failureReason: string;
 };
 
 export type BuyResult =
@@ -83,35 +85,40 @@ export type BuyResult =
   /** The idempotency key was used before for a different purchase. */
   | { outcome: 'conflict'; purchase: SimulatedPurchase };
 
-/** Purchases, faults and counters of one simulator. */
+/** Purchases, fault settings and counters of one simulator. */
 export class SimulatorState {
-  private currentFaults: Required<SimulatorFaults> = cloneFaults(DEFAULT_FAULTS);
+  private settings: FaultSettings = cloneSettings(DEFAULT_SETTINGS);
   private purchases = new Map<string, SimulatedPurchase>();
   private byIdempotencyKey = new Map<string, SimulatedPurchase>();
   private counters = emptyCounters();
-  /** Unanswered buys per package. Not cleared by reset: those requests are still really open. */
+  /** Buys being processed per package. Not cleared by reset: those buys are still really under way. */
   private readonly buysInFlight = new Map<string, number>();
   // Ids and IPs keep counting across resets, so a reference remembered from before never means another purchase.
   private nextOrderNumber = 100_001;
   private nextIpNumber = 0;
 
-  constructor(faults: Partial<SimulatorFaults> = {}) {
+  constructor(faults: SimulatorFaults = {}) {
     this.setFaults(faults);
   }
 
-  get faults(): Required<SimulatorFaults> {
-    return cloneFaults(this.currentFaults);
+  get faults(): FaultSettings {
+    return cloneSettings(this.settings);
   }
 
-  setFaults(patch: Partial<SimulatorFaults>): Required<SimulatorFaults> {
+  /**
+   * Validates and applies a change (throws a ZodError and changes nothing when invalid). A change to the IP
+   * delay also applies to purchases still waiting for their IP, as if they had been created under it;
+   * a purchase that is already running stays running.
+   */
+  setFaults(patch: SimulatorFaults): FaultSettings {
     const parsed = FaultsPatchSchema.parse(patch);
-    const defined = Object.fromEntries(Object.entries(parsed).filter(([, value]) => value !== undefined));
-    this.currentFaults = cloneFaults({ ...this.currentFaults, ...defined });
+    this.settings = applyFaults(this.settings, parsed);
+    if (changesIpDelay(parsed)) this.redrawPendingIpDelays();
     return this.faults;
   }
 
   reset(): void {
-    this.currentFaults = cloneFaults(DEFAULT_FAULTS);
+    this.settings = cloneSettings(DEFAULT_SETTINGS);
     this.purchases.clear();
     this.byIdempotencyKey.clear();
     this.counters = emptyCounters();
@@ -119,6 +126,8 @@ export class SimulatorState {
 
   stats(): SimulatorStats {
     const c = this.counters;
+    const { fail, permanent, timeout, ...newer } = c.faultsInjected;
+    const happened = Object.entries(newer).filter(([, count]) => count > 0);
     return {
       buys: Object.fromEntries(c.buys),
       concurrentBuyViolations: Object.fromEntries(c.concurrentBuyViolations),
@@ -126,7 +135,7 @@ export class SimulatorState {
       statusRequests: c.statusRequests,
       findRequests: c.findRequests,
       purchases: this.purchases.size,
-      faultsInjected: { ...c.faultsInjected },
+      faultsInjected: { fail, permanent, timeout, ...Object.fromEntries(happened) },
     };
   }
 
@@ -136,7 +145,12 @@ export class SimulatorState {
     else this.counters.findRequests += 1;
   }
 
-  /** Marks a buy on `packageName` as received; call the returned function once it is answered. */
+  /** The latency of one request of `op`, scaled, in ms. */
+  drawLatency(op: SimulatedOp): number {
+    return drawMs(this.settings.latency[op], this.settings.scale);
+  }
+
+  /** Marks a buy on `packageName` as being processed; call the returned function once it has been. */
   enterBuy(packageName: string): () => void {
     const open = this.buysInFlight.get(packageName) ?? 0;
     if (open > 0) increment(this.counters.concurrentBuyViolations, packageName);
@@ -151,16 +165,37 @@ export class SimulatorState {
     };
   }
 
-  /** Decides whether this request fails, and how. */
-  drawFault(op: SimulatedOp): FaultKind | undefined {
-    const f = this.currentFaults;
-    if (!f.ops.includes(op)) return undefined;
-    let fault: FaultKind | undefined;
-    if (Math.random() < f.timeoutRate) fault = 'timeout';
-    else if (Math.random() < f.failRate) fault = 'fail';
-    else if (op === 'buy' && Math.random() < f.permanentFailRate) fault = 'permanent';
-    if (fault) this.counters.faultsInjected[fault] += 1;
-    return fault;
+  /** Whether this request is refused with 429; drawn on arrival. */
+  drawRateLimit(op: SimulatedOp): boolean {
+    return this.draw(op, this.settings.rateLimitRate, 'rateLimited');
+  }
+
+  /** The `Retry-After` of a 429, in whole seconds: HTTP has no smaller unit, and 0 would invite a hot loop. */
+  retryAfterSeconds(): number {
+    return Math.max(1, Math.ceil(this.settings.retryAfterMs / 1000));
+  }
+
+  /** Decides whether this request fails once its latency has passed, and how. */
+  drawFault(op: SimulatedOp): ResponseFault | undefined {
+    if (this.draw(op, this.settings.timeoutRate, 'timeout')) return 'timeout';
+    if (this.draw(op, this.settings.failRate, 'fail')) return 'fail';
+    if (op === 'buy' && this.draw(op, this.settings.permanentFailRate, 'permanent')) return 'permanent';
+    return undefined;
+  }
+
+  /** Decides whether a status call on `purchase` makes the provider forget it, and if so forgets it. */
+  drawLost(purchase: SimulatedPurchase): boolean {
+    if (!this.draw('status', this.settings.lostPurchaseRate, 'lost')) return false;
+    this.remove(purchase);
+    return true;
+  }
+
+  /** Forgets every purchase for `orderReference` (of one provider, if given) at once; says how many. */
+  forget(orderReference: string, provider?: ProviderName): number {
+    const forgotten = this.list(provider, orderReference);
+    for (const purchase of forgotten) this.remove(purchase);
+    this.counters.faultsInjected.lost += forgotten.length;
+    return forgotten.length;
   }
 
   /** Creates a purchase, or returns the one made earlier with the same idempotency key. */
@@ -177,19 +212,27 @@ export class SimulatorState {
     return this.purchases.get(`${provider}:${id}`);
   }
 
-  /** Purchases of one provider, optionally only those for one order reference, oldest first. */
-  list(provider: ProviderName, orderReference?: string): SimulatedPurchase[] {
+  /** Purchases (of one provider, for one order reference, when given), oldest first. */
+  list(provider?: ProviderName, orderReference?: string): SimulatedPurchase[] {
     return [...this.purchases.values()].filter(
-      (p) => p.provider === provider && (orderReference === undefined || p.orderReference === orderReference),
+      (p) => (provider === undefined || p.provider === provider) && (orderReference === undefined || p.orderReference === orderReference),
     );
   }
 
-  /** Ready (active, IP shown) once `ipDelayMs` has passed since creation, as of now. */
-  isReady(purchase: SimulatedPurchase): boolean {
-    return Date.now() - purchase.createdAt >= this.currentFaults.ipDelayMs;
+  /** Pending until its IP delay has passed; then ready (running, IP shown), or failed. */
+  phase(purchase: SimulatedPurchase): PurchasePhase {
+    if (Date.now() < purchase.readyAt) return 'pending';
+    return purchase.failure === undefined ? 'ready' : 'failed';
+  }
+
+  private draw(op: SimulatedOp, rate: number, kind: FaultKind): boolean {
+    if (rate <= 0 || !this.settings.ops.includes(op) || Math.random() >= rate) return false;
+    this.counters.faultsInjected[kind] += 1;
+    return true;
   }
 
   private create(input: BuyInput): SimulatedPurchase {
+    const createdAt = Date.now();
     const purchase: SimulatedPurchase = {
       provider: input.provider,
       id: input.provider === 'smartvps' ? `srv_${randomBytes(6).toString('hex')}` : String(this.nextOrderNumber++),
@@ -198,13 +241,35 @@ export class SimulatorState {
       plan: input.plan,
       os: input.os,
       packageName: input.packageName,
-      createdAt: Date.now(),
+      createdAt,
+      readyAt: createdAt + this.drawIpDelay(),
       ipAddress: this.allocateIp(),
       credentials: { username: input.username, password: randomBytes(12).toString('base64url') },
+      failure: this.draw('buy', this.settings.failAfterAcceptRate, 'failedAfterAccept') ? input.failureReason : undefined,
     };
     this.purchases.set(`${purchase.provider}:${purchase.id}`, purchase);
     increment(this.counters.buys, purchase.orderReference);
     return purchase;
+  }
+
+  /** The provider no longer knows it: gone from lookups, and its idempotency key is free again. */
+  private remove(purchase: SimulatedPurchase): void {
+    this.purchases.delete(`${purchase.provider}:${purchase.id}`);
+    if (purchase.idempotencyKey !== undefined) {
+      const keyId = `${purchase.provider}:${purchase.idempotencyKey}`;
+      if (this.byIdempotencyKey.get(keyId) === purchase) this.byIdempotencyKey.delete(keyId);
+    }
+  }
+
+  private drawIpDelay(): number {
+    return drawMs(this.settings.ipDelay, this.settings.scale);
+  }
+
+  private redrawPendingIpDelays(): void {
+    const now = Date.now();
+    for (const purchase of this.purchases.values()) {
+      if (purchase.readyAt > now) purchase.readyAt = purchase.createdAt + this.drawIpDelay();
+    }
   }
 
   /** 10.x.y.z, skipping .0 and .255; private space, and nothing ever listens there. */
@@ -233,14 +298,10 @@ function emptyCounters() {
     buyRequests: 0,
     statusRequests: 0,
     findRequests: 0,
-    faultsInjected: { fail: 0, permanent: 0, timeout: 0 },
+    faultsInjected: { fail: 0, permanent: 0, timeout: 0, lost: 0, rateLimited: 0, failedAfterAccept: 0 } satisfies Required<FaultCounts>,
   };
 }
 
 function increment(counts: Map<string, number>, key: string): void {
   counts.set(key, (counts.get(key) ?? 0) + 1);
-}
-
-function cloneFaults(faults: Readonly<Required<SimulatorFaults>>): Required<SimulatorFaults> {
-  return { ...faults, ops: [...faults.ops] };
 }
