@@ -1,5 +1,6 @@
 import type { Logger } from 'pino';
-import type { Order, OrderModel } from '../src/db/order-model';
+import type { Database } from '../src/db/connection';
+import type { Order } from '../src/db/order-model';
 import { requestProvision, type RequestProvisionDeps } from '../src/provisioning/request-provision';
 
 type DemoOrder = Pick<Order, 'status' | 'provider' | 'plan' | 'os'> & Partial<Order> & { provisionNow?: boolean };
@@ -27,18 +28,21 @@ const DEMO_ORDERS: DemoOrder[] = [
   { status: 'confirmed', provider: 'hostycare', plan: 'vps-s', os: 'debian-12', autoProvisioned: false, customerEmail: 'dennis@example.com' },
 ];
 
-/** Inserts the demo orders (once per database) and enqueues the paid ones. Returns their ids. */
-export async function insertDemoOrders(orders: OrderModel, deps: Omit<RequestProvisionDeps, 'orders'> & { logger: Logger }): Promise<string[]> {
-  if ((await orders.estimatedDocumentCount()) > 0) {
+/**
+ * Inserts the demo orders (once per database), as the web app would write them, and enqueues the paid
+ * ones. Returns their ids.
+ */
+export async function insertDemoOrders(db: Database, deps: Omit<RequestProvisionDeps, 'orders'> & { logger: Logger }): Promise<string[]> {
+  if ((await db.orders.estimatedDocumentCount()) > 0) {
     deps.logger.info('database already has orders; not inserting demo orders');
     return [];
   }
   const ids: string[] = [];
   for (const { provisionNow, ...fields } of DEMO_ORDERS) {
-    const created = await orders.create({ ...fields, paidAt: new Date() });
+    const created = await db.orders.create({ ...fields, paidAt: new Date() });
     const orderId = String(created._id);
     ids.push(orderId);
-    if (provisionNow) await requestProvision({ ...deps, orders }, orderId, 'payment');
+    if (provisionNow) await requestProvision({ ...deps, orders: db.orderState }, orderId, 'payment');
   }
   return ids;
 }

@@ -74,7 +74,7 @@ async function main(): Promise<void> {
   });
   stack.push({ name: 'api', stop: () => api.close() });
 
-  const demoIds = await insertDemoOrders(db.orders, { queue, logger });
+  const demoIds = await insertDemoOrders(db, { queue, logger });
 
   const lines: [string, string][] = [
     ['API', api.url],

@@ -23,6 +23,9 @@ const PRODUCTION_REQUIRED = [
   'HOSTYCARE_API_KEY',
 ] as const;
 
+/** What a package lock must have left, beyond a buy's timeout and grace, for a buy to start under it. */
+const LOCK_MARGIN_MS = 100;
+
 const int = (min: number, max = Number.MAX_SAFE_INTEGER) => z.coerce.number().int().min(min).max(max);
 
 const msList = z
@@ -69,6 +72,8 @@ export const EnvironmentSchema = z.object({
   PROVIDER_TIMEOUT_MS: int(100).default(15_000),
   POLL_INTERVAL_MS: int(10).default(5_000),
   POLL_TIMEOUT_MS: int(100).default(600_000),
+  BUY_GRACE_MS: int(0).default(10_000),
+  RATE_LIMIT_MAX_WAIT_MS: int(1_000).default(1_800_000),
 
   WORKER_CONCURRENCY: int(1, 1000).default(10),
   PROVISION_ATTEMPTS: int(1, 100).default(4),
@@ -105,6 +110,10 @@ export interface Config {
     timeoutMs: number;
     pollIntervalMs: number;
     pollTimeoutMs: number;
+    /** After a buy timed out, how long the package lock is kept while the purchase is looked for. */
+    buyGraceMs: number;
+    /** After how long of a provider's 429s an order fails. */
+    rateLimitMaxWaitMs: number;
   };
   worker: {
     concurrency: number;
@@ -146,6 +155,14 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
       throw new ConfigError(`Missing required configuration for production: ${missing.join(', ')}`);
     }
   }
+  // A buy may go on at the provider until it times out, and its purchase may show only during the grace
+  // after: the package lock must outlive both, or a second buy on the package could start meanwhile.
+  if (e.LOCK_TTL_MS < e.PROVIDER_TIMEOUT_MS + e.BUY_GRACE_MS + LOCK_MARGIN_MS) {
+    throw new ConfigError(
+      `Invalid configuration:\n  LOCK_TTL_MS: must exceed PROVIDER_TIMEOUT_MS + BUY_GRACE_MS by ${LOCK_MARGIN_MS} ms ` +
+        `(${e.LOCK_TTL_MS} < ${e.PROVIDER_TIMEOUT_MS} + ${e.BUY_GRACE_MS} + ${LOCK_MARGIN_MS}): a buy must end while the package lock is certainly held`,
+    );
+  }
   const smartvpsUrl = e.SMARTVPS_API_URL ?? (e.SIMULATOR_URL && `${e.SIMULATOR_URL.replace(/\/$/, '')}/smartvps`);
   const hostycareUrl = e.HOSTYCARE_API_URL ?? (e.SIMULATOR_URL && `${e.SIMULATOR_URL.replace(/\/$/, '')}/hostycare`);
   return {
@@ -166,6 +183,8 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
       timeoutMs: e.PROVIDER_TIMEOUT_MS,
       pollIntervalMs: e.POLL_INTERVAL_MS,
       pollTimeoutMs: e.POLL_TIMEOUT_MS,
+      buyGraceMs: e.BUY_GRACE_MS,
+      rateLimitMaxWaitMs: e.RATE_LIMIT_MAX_WAIT_MS,
     },
     worker: {
       concurrency: e.WORKER_CONCURRENCY,

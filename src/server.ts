@@ -1,5 +1,6 @@
 import { startApiServer } from './api/start-api';
 import { loadConfigOrExit } from './config';
+import { exitOnSignals, runShutdown } from './lifecycle/shutdown';
 import { connectDatabase } from './db/connection';
 import { createLogger } from './observability/logger';
 import { createMetrics } from './observability/metrics';
@@ -25,41 +26,21 @@ async function main(): Promise<void> {
   const api = await startApiServer({ config, db, queue, redis, logger, metrics, host: config.host, port: config.port, closeTimeoutMs: Math.min(5_000, config.worker.shutdownTimeoutMs / 2) });
   logger.info({ url: api.url }, `API listening on ${api.url}`);
 
-  let stopping = false;
-  const shutdown = async (signal: NodeJS.Signals): Promise<void> => {
-    if (stopping) {
-      logger.warn({ signal }, 'second signal: exiting now');
-      process.exit(1);
-    }
-    stopping = true;
-    logger.info({ signal }, 'shutting down');
-    const deadline = setTimeout(() => {
-      logger.error('shutdown timed out; exiting');
-      process.exit(1);
-    }, config.worker.shutdownTimeoutMs);
-    deadline.unref();
-    // Ordered: stop taking requests, then the queue, then the stores the requests used.
-    const steps: [string, () => Promise<unknown>][] = [
-      ['http server', () => api.close()],
-      ['queue', () => queue.close()],
-      ['mongodb', () => db.close()],
-      ['redis', () => redis.quit().catch(() => redis.disconnect())],
-    ];
-    let failed = false;
-    for (const [name, step] of steps) {
-      try {
-        await step();
-      } catch (error) {
-        failed = true;
-        logger.warn({ err: error, step: name }, 'shutdown step failed');
-      }
-    }
-    clearTimeout(deadline);
-    logger.info('stopped');
-    process.exit(failed ? 1 : 0);
-  };
-  process.on('SIGTERM', (signal) => void shutdown(signal));
-  process.on('SIGINT', (signal) => void shutdown(signal));
+  // One bounded, ordered stop: stop taking requests, then the queue, then the stores the requests used.
+  exitOnSignals(
+    () =>
+      runShutdown(
+        [
+          { name: 'http server', run: () => api.close() },
+          { name: 'queue', run: () => queue.close() },
+          { name: 'mongodb', run: () => db.close() },
+          { name: 'redis', run: () => redis.quit().catch(() => redis.disconnect()) },
+        ],
+        config.worker.shutdownTimeoutMs,
+        logger,
+      ),
+    { timeoutMs: config.worker.shutdownTimeoutMs, logger },
+  );
 }
 
 main().catch((error: unknown) => {

@@ -1,22 +1,32 @@
-import { createHash } from 'node:crypto';
 import { DelayedError, UnrecoverableError, Worker, type Job } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { loadConfigOrExit, type Config } from '../src/config';
 import { connectDatabase, type Database } from '../src/db/connection';
 import { stagedBackoffMs } from '../src/domain/backoff';
+import { runShutdown, exitOnSignals } from '../src/lifecycle/shutdown';
 import { createPackageLocks } from '../src/locks/package-lock';
+import { createProviderPauses } from '../src/locks/provider-pauses';
 import { createLogger, type Logger } from '../src/observability/logger';
 import { createMetrics, type Metrics } from '../src/observability/metrics';
-import { serveMetrics } from '../src/observability/metrics-server';
+import { checkReadiness } from '../src/observability/readiness';
+import { serveWorkerHttp } from '../src/observability/worker-http';
 import { createProviderClients } from '../src/providers';
 import type { ProviderClient, ProviderName } from '../src/providers/types';
-import { provisionOrder, type ProvisionDeps } from '../src/provisioning/provision-order';
+import {
+  MAX_ATTEMPT_DEATHS,
+  provisionOrder,
+  type PollStep,
+  type ProvisionDeps,
+  type ProvisionOutcome,
+  type ProvisionPayload,
+} from '../src/provisioning/provision-order';
 import {
   createProvisionQueue,
   PROVISION_QUEUE,
   ProvisionJobDataSchema,
   STAGED_BACKOFF,
   type ProvisionJob,
+  type ProvisionJobData,
   type ProvisionQueue,
 } from '../src/queue/provision-queue';
 import { createRedis } from '../src/queue/redis';
@@ -35,36 +45,78 @@ export interface ProvisionWorkerOptions {
 
 export interface RunningProvisionWorker {
   worker: Worker;
+  /** The worker's Redis connection (its `/readyz` pings it). */
+  redis: Redis;
   queue: ProvisionQueue;
   sweeper: RunningSweeper | null;
-  /** Stops taking jobs, hands running attempts back, and closes connections, within the shutdown limit. */
-  close(): Promise<void>;
+  /**
+   * Stops taking jobs, hands running attempts back, and closes its connections, within
+   * SHUTDOWN_TIMEOUT_MS whatever a job or connection does. Resolves true when everything stopped in time.
+   */
+  close(): Promise<boolean>;
 }
 
-/** The same jitter for the same job and attempt, so the order's `nextAttemptAt` matches the queue's delay. */
-function jitterFor(jobId: string, attemptsMade: number): () => number {
-  const digest = createHash('sha256').update(`${jobId}#${attemptsMade}`).digest();
-  return () => digest.readUInt32BE(0) / 0x1_0000_0000;
+/** A transient failure whose retry delay provisionOrder already chose (and wrote on the order). */
+class RetryLaterError extends Error {
+  override readonly name = 'RetryLaterError';
+  constructor(
+    message: string,
+    readonly delayMs: number,
+  ) {
+    super(message);
+  }
 }
 
-const sleep = (ms: number, signal: AbortSignal) =>
+const sleep = (ms: number, signal?: AbortSignal) =>
   new Promise<void>((resolve, reject) => {
-    if (signal.aborted) return reject(signal.reason);
+    if (signal?.aborted) return reject(signal.reason);
     const timer = setTimeout(() => {
-      signal.removeEventListener('abort', onAbort);
+      signal?.removeEventListener('abort', onAbort);
       resolve();
     }, ms);
     const onAbort = () => {
       clearTimeout(timer);
-      reject(signal.reason);
+      reject(signal?.reason);
     };
-    signal.addEventListener('abort', onAbort, { once: true });
+    signal?.addEventListener('abort', onAbort, { once: true });
   });
 
+/** The job's data as provisionOrder reads it (dates revived). */
+function toPayload(job: ProvisionJob, data: ProvisionJobData): ProvisionPayload {
+  const newDeaths = job.stalledCounter - (data.stallsSeen ?? 0);
+  return {
+    orderId: data.orderId,
+    reason: data.reason,
+    jobId: job.id as string,
+    attempt: job.attemptsMade + 1,
+    maxAttempts: job.opts.attempts ?? 1,
+    ...(data.lockWaitSince ? { lockWaitSince: new Date(data.lockWaitSince) } : {}),
+    ...(data.rateLimit ? { rateLimit: { since: new Date(data.rateLimit.since), message: data.rateLimit.message } } : {}),
+    ...(newDeaths > 0 ? { newDeaths } : {}),
+    ...(data.poll ? { poll: { ...data.poll, attemptStartedAt: new Date(data.poll.attemptStartedAt) } } : {}),
+  };
+}
+
+/** The job's data for its next run after `outcome`: what a wait or a poll carries over, nothing else. */
+function nextData(base: ProvisionJobData, outcome: ProvisionOutcome, stallsSeen: number): ProvisionJobData {
+  const { orderId, reason, requestedAt } = base;
+  const next: ProvisionJobData = { orderId, reason, requestedAt, ...(stallsSeen > 0 ? { stallsSeen } : {}) };
+  if (outcome.kind === 'postpone' && outcome.lockWaitSince) next.lockWaitSince = outcome.lockWaitSince.toISOString();
+  if ((outcome.kind === 'postpone' || outcome.kind === 'park') && outcome.rateLimit) {
+    next.rateLimit = { since: outcome.rateLimit.since.toISOString(), message: outcome.rateLimit.message };
+  }
+  if (outcome.kind === 'park') next.poll = serialisePoll(outcome.poll);
+  return next;
+}
+
+function serialisePoll(poll: PollStep): NonNullable<ProvisionJobData['poll']> {
+  return { ...poll, attemptStartedAt: poll.attemptStartedAt.toISOString() };
+}
+
 /**
- * Starts a BullMQ worker for the provision queue: a thin wrapper that validates the job, runs
- * `provisionOrder`, and turns its outcome into BullMQ's terms (delay without an attempt, retry with
- * the staged backoff, or fail for good).
+ * Starts a BullMQ worker for the provision queue: a thin wrapper that validates the job, runs one step
+ * of `provisionOrder`, and turns its outcome into BullMQ's terms (wait without an attempt, park between
+ * polls, retry after the delay provisionOrder chose, or fail for good).
  */
 export async function startProvisionWorker(options: ProvisionWorkerOptions): Promise<RunningProvisionWorker> {
   const { config, logger, metrics } = options;
@@ -87,14 +139,25 @@ export async function startProvisionWorker(options: ProvisionWorkerOptions): Pro
     },
   });
 
-  const baseDeps: Omit<ProvisionDeps, 'settings'> = {
-    orders: options.db.orders,
+  const baseDeps: Omit<ProvisionDeps, 'job'> = {
+    orders: options.db.orderState,
     providers: options.providers,
     locks,
+    pauses: createProviderPauses(connection, config.queuePrefix),
     credentialsKey: config.credentialsKey,
     logger,
     clock: { now: () => new Date(), sleep },
     signal: shutdown.signal,
+    settings: {
+      pollIntervalMs: config.providers.pollIntervalMs,
+      pollTimeoutMs: config.providers.pollTimeoutMs,
+      lockMaxWaitMs: config.worker.lockMaxWaitMs,
+      lockRetryDelayMs: config.worker.lockRetryDelayMs,
+      buyLockValidityMs: config.providers.timeoutMs + config.providers.buyGraceMs,
+      buyGraceMs: config.providers.buyGraceMs,
+      rateLimitMaxWaitMs: config.providers.rateLimitMaxWaitMs,
+      backoffMs: (attempt) => stagedBackoffMs(attempt, stages),
+    },
     observe: {
       attemptFinished: (outcome, provider, durationMs) => {
         metrics.jobs.inc({ outcome, provider });
@@ -108,46 +171,42 @@ export async function startProvisionWorker(options: ProvisionWorkerOptions): Pro
   async function processJob(job: ProvisionJob, token?: string): Promise<void> {
     const parsed = ProvisionJobDataSchema.safeParse(job.data);
     if (!parsed.success) throw new UnrecoverableError(`Invalid job data: ${parsed.error.message}`);
-    const jobId = job.id as string;
-    const outcome = await provisionOrder(
-      {
-        orderId: parsed.data.orderId,
-        reason: parsed.data.reason,
-        jobId,
-        attempt: job.attemptsMade + 1,
-        maxAttempts: job.opts.attempts ?? 1,
-        ...(parsed.data.lockWaitSince ? { lockWaitSince: new Date(parsed.data.lockWaitSince) } : {}),
-      },
-      {
-        ...baseDeps,
-        settings: {
-          pollIntervalMs: config.providers.pollIntervalMs,
-          pollTimeoutMs: config.providers.pollTimeoutMs,
-          lockMaxWaitMs: config.worker.lockMaxWaitMs,
-          backoffMs: (attempt) => stagedBackoffMs(attempt, stages, jitterFor(jobId, attempt)),
+    let data = parsed.data;
+    const outcome = await provisionOrder(toPayload(job, data), {
+      ...baseDeps,
+      job: {
+        lockHeld: async () => {
+          if (!data.lockWaitSince) return;
+          const { lockWaitSince: _over, ...rest } = data;
+          data = rest;
+          await job.updateData(data);
+        },
+        deathsRecorded: async () => {
+          data = { ...data, stallsSeen: job.stalledCounter };
+          await job.updateData(data);
         },
       },
-    );
-    if (outcome.kind !== 'postpone' && parsed.data.lockWaitSince) {
-      // The wait is over: a later attempt that finds the lock busy starts a fresh LOCK_MAX_WAIT_MS.
-      const { lockWaitSince: _done, ...rest } = parsed.data;
-      await job.updateData(rest);
-    }
+    });
+    const next = nextData(data, outcome, job.stalledCounter);
     switch (outcome.kind) {
       case 'done':
         return;
       case 'postpone':
-        // Wait for the package lock without using an attempt; a release wakes the job sooner.
-        await job.updateData({ ...parsed.data, lockWaitSince: outcome.lockWaitSince.toISOString() });
-        await job.moveToDelayed(Date.now() + config.worker.lockRetryDelayMs, token);
+      case 'park':
+        // Runs again after the delay without using an attempt or holding a slot meanwhile; a package
+        // lock's release wakes a postponed job sooner.
+        await job.updateData(next);
+        await job.moveToDelayed(Date.now() + outcome.delayMs, token);
         throw new DelayedError();
       case 'retry':
-        throw new Error(outcome.error);
+        await job.updateData(next);
+        throw new RetryLaterError(outcome.error, outcome.delayMs);
       case 'fail':
         throw new UnrecoverableError(outcome.error);
       case 'abort':
         if (outcome.why === 'shutdown') {
           // Hand the job back at once, attempt unused; another worker resumes it.
+          await job.updateData(next);
           await job.moveToDelayed(Date.now(), token);
           throw new DelayedError();
         }
@@ -155,18 +214,20 @@ export async function startProvisionWorker(options: ProvisionWorkerOptions): Pro
     }
   }
 
-  const worker = new Worker<ProvisionJob['data'], void>(PROVISION_QUEUE, (job, token) => processJob(job as ProvisionJob, token), {
+  const worker = new Worker<ProvisionJobData, void>(PROVISION_QUEUE, (job, token) => processJob(job as ProvisionJob, token), {
     connection,
     prefix: config.queuePrefix,
     concurrency: config.worker.concurrency,
     lockDuration: config.worker.jobLockMs,
     stalledInterval: config.worker.jobLockMs,
-    // A job whose worker died is taken up again; after several deaths it fails and the sweeper recovers the order.
-    maxStalledCount: 3,
+    // The run after the last allowed stall still comes to us, and fails the order with the reason.
+    maxStalledCount: MAX_ATTEMPT_DEATHS,
     settings: {
-      backoffStrategy: (attemptsMade: number, type?: string, _err?: Error, job?: { id?: string }) => {
+      backoffStrategy: (attemptsMade: number, type?: string, error?: Error) => {
         if (type !== STAGED_BACKOFF) return 0;
-        return stagedBackoffMs(attemptsMade, stages, jitterFor(job?.id ?? '', attemptsMade));
+        // The delay provisionOrder chose and wrote on the order as nextAttemptAt; anything else (a
+        // database outage mid-attempt) gets the staged delay.
+        return error instanceof RetryLaterError ? error.delayMs : stagedBackoffMs(attemptsMade, stages);
       },
     },
   });
@@ -175,36 +236,40 @@ export async function startProvisionWorker(options: ProvisionWorkerOptions): Pro
     if (job) logger.debug({ jobId: job.id, orderId: (job.data as { orderId?: string }).orderId, error: error.message }, 'job attempt failed');
   });
 
-  const sweeper = options.sweeper === false ? null : await startSweeper({ config, connection, queue, orders: options.db.orders, logger, metrics });
+  const sweeper = options.sweeper === false ? null : await startSweeper({ config, connection, queue, orders: options.db.orderState, logger, metrics });
 
-  let closing: Promise<void> | undefined;
-  async function close(): Promise<void> {
-    closing ??= (async () => {
-      // Stop taking jobs first, then abort the running attempts so they hand their jobs back.
-      const graceful = worker.close();
-      shutdown.abort(new Error('worker shutting down'));
-      await sweeper?.close();
-      // worker.close() waits for running jobs without a limit; bound it, then force.
-      const timedOut = await Promise.race([
-        graceful.then(() => false),
-        new Promise<boolean>((resolve) => setTimeout(resolve, config.worker.shutdownTimeoutMs, true).unref()),
-      ]);
-      if (timedOut) {
-        logger.warn('worker did not stop in time; forcing');
-        await worker.close(true);
-      }
-      await queue.close();
-      await connection.quit().catch(() => connection.disconnect());
-    })();
+  let closing: Promise<boolean> | undefined;
+  function close(): Promise<boolean> {
+    closing ??= runShutdown(
+      [
+        {
+          name: 'provision worker',
+          run: () => {
+            // Stop taking jobs, then abort the running attempts so they hand their jobs back.
+            const closed = worker.close();
+            shutdown.abort(new Error('worker shutting down'));
+            return closed;
+          },
+        },
+        { name: 'recovery sweeper', run: async () => sweeper?.close() },
+        { name: 'provision queue', run: () => queue.close() },
+        { name: 'redis', run: () => connection.quit() },
+      ],
+      config.worker.shutdownTimeoutMs,
+      logger,
+    ).then((clean) => {
+      // Whatever did not stop in time, nothing of it may keep the process (or a test) alive.
+      if (!clean) connection.disconnect();
+      return clean;
+    });
     return closing;
   }
 
-  return { worker, queue, sweeper, close };
+  return { worker, redis: connection, queue, sweeper, close };
 }
 
 /** `npm run worker`: one worker process (run any number, on any number of machines). */
 async function main(): Promise<void> {
-
   const config = loadConfigOrExit(process.env);
   const logger = createLogger({ level: config.logLevel, name: 'worker' });
   // A library timer that rejects (a lock renewal during a Redis failover) must not kill the worker:
@@ -223,25 +288,35 @@ async function main(): Promise<void> {
     onCall: ({ provider, operation, outcome, durationMs }) => metrics.providerCall.observe({ provider, operation, outcome }, durationMs / 1000),
   });
   const running = await startProvisionWorker({ config, redisUrl: config.redisUrl, db, providers, logger, metrics });
-  const metricsServer = config.worker.metricsPort === undefined ? null : await serveMetrics(metrics.registry, config.host, config.worker.metricsPort);
-  logger.info({ concurrency: config.worker.concurrency, metricsPort: metricsServer?.port }, 'worker started');
+  const http =
+    config.worker.metricsPort === undefined
+      ? null
+      : await serveWorkerHttp({
+          registry: metrics.registry,
+          readiness: () => checkReadiness({ mongo: db.connection, redis: running.redis }),
+          host: config.host,
+          port: config.worker.metricsPort,
+        });
+  logger.info({ concurrency: config.worker.concurrency, metricsPort: http?.port }, 'worker started');
 
-  let stopping = false;
-  const stop = async (signal: string) => {
-    if (stopping) {
-      logger.warn({ signal }, 'second signal: exiting now');
-      process.exit(1);
-    }
-    stopping = true;
-    logger.info({ signal }, 'stopping worker');
-    await running.close();
-    await metricsServer?.close();
-    await db.close();
-    logger.info('worker stopped');
-    process.exit(0);
-  };
-  process.on('SIGTERM', () => void stop('SIGTERM'));
-  process.on('SIGINT', () => void stop('SIGINT'));
+  // One bounded, ordered stop: the worker (and its connections) first, then what it used.
+  exitOnSignals(
+    async () => {
+      const started = Date.now();
+      const workerClean = await running.close();
+      const left = Math.max(0, config.worker.shutdownTimeoutMs - (Date.now() - started));
+      const restClean = await runShutdown(
+        [
+          { name: 'health and metrics', run: async () => http?.close() },
+          { name: 'mongodb', run: () => db.close() },
+        ],
+        left,
+        logger,
+      );
+      return workerClean && restClean;
+    },
+    { timeoutMs: config.worker.shutdownTimeoutMs, logger },
+  );
 }
 
 if (require.main === module) {

@@ -2,7 +2,7 @@ import { Queue, Worker } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { Mutex } from 'redis-semaphore';
 import type { Config } from '../src/config';
-import type { OrderModel } from '../src/db/order-model';
+import type { OrderState } from '../src/order-state/order-state';
 import type { Logger } from '../src/observability/logger';
 import type { Metrics } from '../src/observability/metrics';
 import { recoverOrders } from '../src/provisioning/recover-orders';
@@ -27,7 +27,7 @@ export async function startSweeper(deps: {
   config: Config;
   connection: Redis;
   queue: ProvisionQueue;
-  orders: OrderModel;
+  orders: OrderState;
   logger: Logger;
   metrics: Metrics;
 }): Promise<RunningSweeper> {

@@ -1,6 +1,6 @@
 import type { Logger } from 'pino';
 import type { Database } from '../db/connection';
-import { isActiveWithIp, type OrderStatus } from '../domain/statuses';
+import { decidePayment } from '../domain/payment-decision';
 import type { Metrics } from '../observability/metrics';
 import { enqueueProvision, type ProvisionQueue } from '../queue/provision-queue';
 import type { WebhookAnswer } from './schemas';
@@ -18,8 +18,6 @@ export interface PaymentEvent {
   type: string;
   orderId: string;
 }
-
-const PAID: OrderStatus[] = ['paid', 'confirmed'];
 
 function isDuplicateKeyError(error: unknown): boolean {
   return typeof error === 'object' && error !== null && 'code' in error && error.code === 11000;
@@ -61,31 +59,15 @@ export async function recordPayment(deps: PaymentWebhookDeps, event: PaymentEven
     return { received: true, duplicate: false, ignored: reason };
   };
 
-  const order = await db.orders.findById(event.orderId).select({ status: 1 }).lean();
-  if (!order) {
-    log.warn('payment for an unknown order; ignored');
-    return ignore('unknown_order');
-  }
-  if (order.status === 'cancelled') {
-    log.warn('payment for a cancelled order; ignored (refund it by hand)');
-    return ignore('order_cancelled');
+  const decision = decidePayment(await db.orderState.load(event.orderId));
+  if (decision.kind === 'ignore') {
+    if (decision.reason === 'unknown_order') log.warn('payment for an unknown order; ignored');
+    else log.warn('payment for a cancelled order; ignored (refund it by hand)');
+    return ignore(decision.reason);
   }
 
-  // (1) The order, durably and idempotently: each update applies at most once, whoever runs it.
-  await db.orders.updateOne({ _id: event.orderId, status: 'pending' }, { $set: { status: 'paid', paidAt: now, autoProvisioned: true } });
-  await db.orders.updateOne(
-    { _id: event.orderId, status: { $in: PAID }, provisioningStatus: null },
-    {
-      $set: {
-        autoProvisioned: true,
-        provisioningStatus: 'queued',
-        provisioningError: null,
-        nextAttemptAt: null,
-        provisionRequestedAt: now,
-        provisionReason: 'payment',
-      },
-    },
-  );
+  // (1) The order, durably and idempotently: each change applies at most once, whoever runs it.
+  const { order } = await db.orderState.recordPayment(event.orderId, { markPaid: decision.markPaid, requestFirstAttempt: decision.provision === 'first' }, now);
 
   // (2) The event: of concurrent deliveries, exactly one goes on.
   if (!(await recordEvent('processed'))) {
@@ -93,15 +75,11 @@ export async function recordPayment(deps: PaymentWebhookDeps, event: PaymentEven
     return { received: true, duplicate: true };
   }
 
-  // (3) The first attempt, unless provisioning is finished or was never asked for by this payment
-  // (a failed order waits for the admin's Retry). A live job absorbs the request (deduplication).
-  const current = await db.orders.findById(event.orderId).select({ status: 1, provider: 1, provisioningStatus: 1, ipAddress: 1 }).lean();
-  const wanted =
-    current !== null &&
-    PAID.includes(current.status) &&
-    !isActiveWithIp(current) &&
-    (current.provisioningStatus === 'queued' || current.provisioningStatus === 'provisioning');
-  if (!wanted) {
+  // (3) The order as it is now is `queued` (just asked, or stuck) unless provisioning is finished or was
+  // not asked for by this payment (a failed order waits for the admin's Retry): then it is enqueued. A
+  // live job absorbs the request (deduplication).
+  const current = order ? decidePayment(order) : null;
+  if (current?.kind !== 'record' || current.provision !== 'take_up') {
     metrics.webhooks.inc({ outcome: 'recorded' });
     return { received: true, duplicate: false };
   }

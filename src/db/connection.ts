@@ -1,10 +1,14 @@
 import mongoose, { type Connection } from 'mongoose';
+import { createMongoOrderState } from '../order-state/mongo-order-state';
+import type { OrderState } from '../order-state/order-state';
 import { orderModel, type OrderModel } from './order-model';
 import { webhookEventModel, type WebhookEventModel } from './webhook-event-model';
 
 export interface Database {
   connection: Connection;
   orders: OrderModel;
+  /** Every write of an order's provisioning state goes through here. */
+  orderState: OrderState;
   webhookEvents: WebhookEventModel;
   close(): Promise<void>;
 }
@@ -27,6 +31,7 @@ export async function connectDatabase(url: string, options: { serverSelectionTim
   return {
     connection,
     orders,
+    orderState: createMongoOrderState(orders),
     webhookEvents,
     close: () => connection.close(),
   };

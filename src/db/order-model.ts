@@ -1,11 +1,11 @@
 import { Schema, type Connection, type HydratedDocument, type Model, type Types } from 'mongoose';
+import type { AttemptRecord } from '../order-state/order-state';
 import {
   ATTEMPT_OUTCOMES,
   ATTEMPT_REASONS,
   ORDER_STATUSES,
   PROVIDER_NAMES,
   PROVISIONING_STATUSES,
-  type AttemptOutcome,
   type AttemptReason,
   type OrderStatus,
   type ProviderName,
@@ -13,16 +13,7 @@ import {
 } from '../domain/statuses';
 
 /** One provisioning attempt, as the order's history shows it. */
-export interface Attempt {
-  at: Date;
-  reason: AttemptReason;
-  jobId: string;
-  /** BullMQ attempt number, 1-based. */
-  attempt: number;
-  outcome: AttemptOutcome;
-  error?: string | null;
-  durationMs: number;
-}
+export type Attempt = AttemptRecord;
 
 export interface Order {
   _id: Types.ObjectId;
@@ -47,6 +38,8 @@ export interface Order {
   nextAttemptAt: Date | null;
   /** Fencing counter: bumped when an attempt takes the order; every later write of that attempt is conditional on it. */
   fence: number;
+  /** Attempts that died with their worker (stalled jobs) since the order last settled. */
+  attemptDeaths: number;
   /** When provisioning was last asked for (payment, admin, recovery); the sweeper finds unfinished orders by it. */
   provisionRequestedAt: Date | null;
   provisionReason: AttemptReason | null;
@@ -73,9 +66,6 @@ const attemptSchema = new Schema<Attempt>(
   { _id: false },
 );
 
-/** How many attempts an order keeps in its history (the newest). */
-export const MAX_ATTEMPT_HISTORY = 50;
-
 export const orderSchema = new Schema<Order>(
   {
     status: { type: String, enum: ORDER_STATUSES, required: true, default: 'pending' },
@@ -94,6 +84,7 @@ export const orderSchema = new Schema<Order>(
     attempts: { type: [attemptSchema], default: [] },
     nextAttemptAt: { type: Date, default: null },
     fence: { type: Number, default: 0 },
+    attemptDeaths: { type: Number, default: 0 },
     provisionRequestedAt: { type: Date, default: null },
     provisionReason: { type: String, enum: [...ATTEMPT_REASONS, null], default: null },
     credentialsEncrypted: { type: String, default: null, select: false },
@@ -112,9 +103,4 @@ orderSchema.index({ provider: 1, _id: -1 });
 /** The Order model bound to a connection (each process or test owns its connection). */
 export function orderModel(connection: Connection): OrderModel {
   return (connection.models.Order as OrderModel | undefined) ?? connection.model<Order>('Order', orderSchema);
-}
-
-/** Matches an order whose fencing counter is still `fence` (orders written by the web app have none: 0). */
-export function fenceIs(fence: number | null | undefined): number | { $in: (number | null)[] } {
-  return fence ? fence : { $in: [0, null] };
 }

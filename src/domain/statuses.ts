@@ -15,7 +15,8 @@ export type ProvisioningStatus = (typeof PROVISIONING_STATUSES)[number];
 export const ATTEMPT_REASONS = ['payment', 'admin', 'recovery'] as const;
 export type AttemptReason = (typeof ATTEMPT_REASONS)[number];
 
-export const ATTEMPT_OUTCOMES = ['active', 'retrying', 'failed', 'skipped', 'aborted'] as const;
+/** `died`: the worker running the attempt stopped (a crash or kill), found when its job was taken up again. */
+export const ATTEMPT_OUTCOMES = ['active', 'retrying', 'failed', 'skipped', 'aborted', 'died'] as const;
 export type AttemptOutcome = (typeof ATTEMPT_OUTCOMES)[number];
 
 /** BullMQ job states in which a job still holds the order's deduplication key. */

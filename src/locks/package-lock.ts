@@ -4,10 +4,21 @@ import { Mutex } from 'redis-semaphore';
 /** A SmartVPS package lock this process holds. */
 export interface HeldLock {
   readonly packageName: string;
+  /** The holder's random token: a later step (in any process) resumes the lock by it. */
+  readonly identifier: string;
   /** Aborted when the lock is lost (its TTL ran out before a renewal, or Redis lost it). */
   readonly lostSignal: AbortSignal;
-  /** Asks Redis whether the lock is still ours (false if Redis does not answer in time). */
-  confirm(): Promise<boolean>;
+  /**
+   * Renews the lock in Redis now and answers how long it is certainly ours from here (ms): at least
+   * the TTL less the round trip. 0 when it is not ours, when Redis does not answer in time, or when
+   * the renewal has not reached the required replicas (a failover could lose it).
+   */
+  confirm(): Promise<number>;
+  /**
+   * Hands the lock over to a later step: stops renewing it here and keeps it in Redis for `ms` plus
+   * the TTL, so the step that resumes it (by `identifier`) finds it still ours. False if already lost.
+   */
+  keepFor(ms: number): Promise<boolean>;
   /** Releases the lock (only if still ours) and wakes the longest waiter. */
   release(): Promise<void>;
 }
@@ -18,6 +29,11 @@ export interface PackageLocks {
    * (first come, first woken) and handed to `wake` when the lock is released.
    */
   tryAcquire(packageName: string, waiterId?: string): Promise<HeldLock | null>;
+  /**
+   * Takes up a lock an earlier step kept (`keepFor`): renewed if still ours, taken again if it expired
+   * and nobody holds it, null if another holder has it now.
+   */
+  resume(packageName: string, identifier: string): Promise<HeldLock | null>;
 }
 
 export interface PackageLockOptions {
@@ -25,10 +41,23 @@ export interface PackageLockOptions {
   ttlMs: number;
   /** Called with the longest-waiting waiter when a lock is released; true if it was woken. */
   wake?: (waiterId: string) => Promise<boolean>;
+  /**
+   * With Redis replicas (Sentinel): a renewal counts only once this many replicas acknowledged it
+   * (`WAIT`), so a failover right after it cannot lose the lock to a promoted replica.
+   */
+  replicas?: { count: number; timeoutMs: number };
 }
 
 /** How many stale waiters (gone jobs) a release skips before giving up on waking one. */
 const MAX_WAKE_TRIES = 5;
+
+/** Renews the key's TTL only if it still holds this holder's token. */
+const EXPIRE_IF_OURS = `
+if redis.call('GET', KEYS[1]) == ARGV[1] then
+  redis.call('PEXPIRE', KEYS[1], ARGV[2])
+  return 1
+end
+return 0`;
 
 /**
  * Per-package mutex in Redis (redis-semaphore): a random token per holder, a TTL renewed while held
@@ -38,7 +67,10 @@ const MAX_WAKE_TRIES = 5;
  */
 export function createPackageLocks(redis: Redis, options: PackageLockOptions): PackageLocks {
   const lockKey = (packageName: string) => `${options.prefix}:package-lock:${packageName}`;
+  // redis-semaphore stores a Mutex under `mutex:<key>`.
+  const storedKey = (packageName: string) => `mutex:${lockKey(packageName)}`;
   const waitersKey = (packageName: string) => `${options.prefix}:package-waiters:${packageName}`;
+  const answerWithinMs = Math.max(100, Math.floor(options.ttlMs / 3));
 
   async function wakeNext(packageName: string): Promise<void> {
     if (!options.wake) return;
@@ -49,15 +81,53 @@ export function createPackageLocks(redis: Redis, options: PackageLockOptions): P
     }
   }
 
+  function mutexFor(packageName: string, identifier?: string, acquiredExternally = false): { mutex: Mutex; lost: AbortController } {
+    const lost = new AbortController();
+    const mutex = new Mutex(redis, lockKey(packageName), {
+      lockTimeout: options.ttlMs,
+      refreshInterval: Math.max(50, Math.floor(options.ttlMs / 3)),
+      acquireAttemptsLimit: 1,
+      onLockLost: (error) => lost.abort(error),
+      ...(identifier ? (acquiredExternally ? { identifier, acquiredExternally: true as const } : { identifier }) : {}),
+    });
+    return { mutex, lost };
+  }
+
+  /** Renews the lock to `ttlMs` if ours; the answer is how long it stays ours, measured from before the call. */
+  async function renew(packageName: string, identifier: string, ttlMs: number): Promise<number> {
+    const sentAt = Date.now();
+    const renewed = await withDeadline(redis.eval(EXPIRE_IF_OURS, 1, storedKey(packageName), identifier, String(ttlMs)), answerWithinMs);
+    if (renewed !== 1) return 0;
+    if (options.replicas) {
+      const acknowledged = await withDeadline(redis.call('WAIT', options.replicas.count, options.replicas.timeoutMs), answerWithinMs + options.replicas.timeoutMs);
+      if (typeof acknowledged !== 'number' || acknowledged < options.replicas.count) return 0;
+    }
+    return Math.max(0, sentAt + ttlMs - Date.now());
+  }
+
+  function held(packageName: string, mutex: Mutex, lost: AbortController): HeldLock {
+    return {
+      packageName,
+      identifier: mutex.identifier,
+      lostSignal: lost.signal,
+      confirm: async () => (lost.signal.aborted ? 0 : renew(packageName, mutex.identifier, options.ttlMs)),
+      keepFor: async (ms) => {
+        mutex.stopRefresh();
+        if (lost.signal.aborted) return false;
+        return (await renew(packageName, mutex.identifier, ms + options.ttlMs)) > 0;
+      },
+      release: async () => {
+        mutex.stopRefresh();
+        // Only the owner's token releases (checked in Redis); a lost lock has nothing to release.
+        if (!lost.signal.aborted) await mutex.release();
+        await wakeNext(packageName);
+      },
+    };
+  }
+
   return {
     async tryAcquire(packageName, waiterId) {
-      const lost = new AbortController();
-      const mutex = new Mutex(redis, lockKey(packageName), {
-        lockTimeout: options.ttlMs,
-        refreshInterval: Math.max(50, Math.floor(options.ttlMs / 3)),
-        acquireAttemptsLimit: 1,
-        onLockLost: (error) => lost.abort(error),
-      });
+      const { mutex, lost } = mutexFor(packageName);
       if (!(await mutex.tryAcquire())) {
         if (waiterId) await redis.zadd(waitersKey(packageName), 'NX', Date.now(), waiterId);
         return null;
@@ -70,25 +140,29 @@ export function createPackageLocks(redis: Redis, options: PackageLockOptions): P
           throw error;
         });
       }
-      return {
-        packageName,
-        lostSignal: lost.signal,
-        confirm: async () => {
-          if (lost.signal.aborted) return false;
-          const owner = await Promise.race([
-            // redis-semaphore stores a Mutex under `mutex:<key>`.
-            redis.get(`mutex:${lockKey(packageName)}`).catch(() => null),
-            new Promise<null>((resolve) => setTimeout(resolve, Math.max(100, Math.floor(options.ttlMs / 3)), null).unref()),
-          ]);
-          return owner === mutex.identifier;
-        },
-        release: async () => {
-          mutex.stopRefresh();
-          // Only the owner's token releases (checked in Redis); a lost lock has nothing to release.
-          if (!lost.signal.aborted) await mutex.release();
-          await wakeNext(packageName);
-        },
-      };
+      return held(packageName, mutex, lost);
+    },
+
+    async resume(packageName, identifier) {
+      // Still ours: renewed (and renewed on from here). Expired: taken again under the same token if free.
+      for (const acquiredExternally of [true, false]) {
+        const { mutex, lost } = mutexFor(packageName, identifier, acquiredExternally);
+        if (await mutex.tryAcquire()) return held(packageName, mutex, lost);
+      }
+      return null;
     },
   };
+}
+
+/** The value, or undefined when it takes longer than `ms` (a Redis we are cut off from must not hang a decision). */
+async function withDeadline<T>(pending: Promise<T>, ms: number): Promise<T | undefined> {
+  let timer: NodeJS.Timeout | undefined;
+  const deadline = new Promise<undefined>((resolve) => {
+    timer = setTimeout(resolve, ms, undefined);
+  });
+  try {
+    return await Promise.race([pending.catch(() => undefined), deadline]);
+  } finally {
+    clearTimeout(timer);
+  }
 }

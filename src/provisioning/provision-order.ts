@@ -1,12 +1,36 @@
 import type { Logger } from 'pino';
-import { fenceIs, MAX_ATTEMPT_HISTORY, type Attempt, type Order, type OrderModel } from '../db/order-model';
 import { LockLostError, StaleAttemptError } from '../domain/errors';
 import { decideProvision } from '../domain/provision-decision';
-import { PAID_STATUSES, type AttemptOutcome, type AttemptReason } from '../domain/statuses';
-import type { PackageLocks, HeldLock } from '../locks/package-lock';
+import { pollDelayMs } from '../domain/poll-schedule';
+import type { AttemptOutcome, AttemptReason } from '../domain/statuses';
+import type { HeldLock, PackageLocks } from '../locks/package-lock';
+import type { ProviderPauses } from '../locks/provider-pauses';
+import type { AttemptRecord, OrderSnapshot, OrderState } from '../order-state/order-state';
 import { ProviderError } from '../providers/provider-error';
 import type { ProviderClient, ProviderName, Purchase } from '../providers/types';
 import { encryptCredentials } from './credentials-cipher';
+import { isUnknownReference, obtainPurchase, PurchaseFailedError, recoverLostPurchase } from './obtain-purchase';
+
+/** After this many attempts died with their worker (crash, kill), the order fails instead of killing another. */
+export const MAX_ATTEMPT_DEATHS = 3;
+
+/** Waiting on a provider's 429s since `since`; the provider's last message, for the failure if it lasts. */
+export interface RateLimitWait {
+  since: Date;
+  message: string;
+}
+
+/** An attempt between status calls: the purchase is accepted; a later step polls it again. */
+export interface PollStep {
+  fence: number;
+  provider: ProviderName;
+  packageName: string | null;
+  reference: string;
+  attemptStartedAt: Date;
+  pollsMade: number;
+  /** The package lock kept for the next step (null: none, or it was lost). */
+  lockId: string | null;
+}
 
 /** One run of a provision job, as the worker hands it over. */
 export interface ProvisionPayload {
@@ -18,24 +42,47 @@ export interface ProvisionPayload {
   maxAttempts: number;
   /** Since when this job has been waiting for the package lock (set by an earlier postponement). */
   lockWaitSince?: Date;
+  rateLimit?: RateLimitWait;
+  /** Runs of this job that died with their worker since it last ran to the end (the queue noticed). */
+  newDeaths?: number;
+  /** Present when this run continues an attempt's polling. */
+  poll?: PollStep;
+}
+
+export interface Clock {
+  now(): Date;
+  sleep(ms: number, signal?: AbortSignal): Promise<void>;
+}
+
+export interface ProvisionSettings {
+  /** The longest wait between two status calls of a purchase (the cadence backs off up to it). */
+  pollIntervalMs: number;
+  pollTimeoutMs: number;
+  lockMaxWaitMs: number;
+  lockRetryDelayMs: number;
+  /** A buy must only start while the package lock stays ours this long: the buy's timeout plus the grace. */
+  buyLockValidityMs: number;
+  /** After a buy timed out, how long to look for the purchase it may have made before giving up the lock. */
+  buyGraceMs: number;
+  /** After how long of 429s in a row the order fails with the provider's message. */
+  rateLimitMaxWaitMs: number;
+  /** Delay before retry number `attempt`, jittered: computed here once, used by the queue as is. */
+  backoffMs(attempt: number): number;
 }
 
 export interface ProvisionDeps {
-  orders: OrderModel;
+  orders: OrderState;
   providers: Record<ProviderName, ProviderClient>;
   locks: PackageLocks;
+  pauses: ProviderPauses;
   credentialsKey: Buffer;
   logger: Logger;
-  clock: { now(): Date; sleep(ms: number, signal: AbortSignal): Promise<void> };
-  /** Aborted on shutdown: provider calls and polling stop, and the attempt is handed back. */
+  clock: Clock;
+  /** Aborted on shutdown: provider calls stop (a buy is let finish) and the attempt is handed back. */
   signal: AbortSignal;
-  settings: {
-    pollIntervalMs: number;
-    pollTimeoutMs: number;
-    lockMaxWaitMs: number;
-    /** Delay before retry number `attempt` (the same function the queue's backoff uses). */
-    backoffMs(attempt: number): number;
-  };
+  settings: ProvisionSettings;
+  /** The job around this run: told as soon as the package lock is held (the lock wait is over), and once its deaths are counted. */
+  job: { lockHeld(): Promise<void>; deathsRecorded(): Promise<void> };
   observe?: {
     attemptFinished?(outcome: AttemptOutcome, provider: ProviderName, durationMs: number): void;
     lockAcquired?(packageName: string, waitedMs: number): void;
@@ -46,296 +93,333 @@ export interface ProvisionDeps {
 /**
  * What the worker must do with the job:
  * - `done`: finished (active, or nothing to do: `skipped` with why);
- * - `postpone`: the package lock is busy; delay the job without using an attempt;
- * - `retry`: a transient failure; let the queue retry with the staged backoff;
+ * - `postpone`: not an attempt (lock busy, provider paused): run the job again after `delayMs`;
+ * - `park`: the purchase is accepted and not ready: poll again after `delayMs`, holding no worker slot;
+ * - `retry`: a transient failure; the queue retries after `delayMs` (computed here, once);
  * - `fail`: permanent, or the last attempt failed; no retry;
- * - `abort`: shutdown or a newer attempt took over; hand the job back without using an attempt.
+ * - `abort`: shutdown (hand the job back at once, unused) or a newer attempt took over (finish).
  */
 export type ProvisionOutcome =
   | { kind: 'done'; outcome: 'active'; ipAddress: string }
   | { kind: 'done'; outcome: 'skipped'; why: string }
-  | { kind: 'postpone'; lockWaitSince: Date; packageName: string }
-  | { kind: 'retry'; error: string; nextAttemptAt: Date }
+  | { kind: 'postpone'; delayMs: number; lockWaitSince?: Date; rateLimit?: RateLimitWait }
+  | { kind: 'park'; delayMs: number; poll: PollStep; rateLimit?: RateLimitWait }
+  | { kind: 'retry'; error: string; delayMs: number }
   | { kind: 'fail'; error: string }
-  | { kind: 'abort'; why: string };
+  | { kind: 'abort'; why: 'shutdown' | 'superseded' };
 
-type OrderFields = Pick<Order, '_id' | 'status' | 'provider' | 'provisioningStatus' | 'ipAddress' | 'autoProvisioned' | 'fence' | 'providerReference' | 'packageName' | 'plan' | 'os' | 'purchaseGeneration'>;
+/** What one run knows about the attempt it works on. */
+interface AttemptContext {
+  payload: ProvisionPayload;
+  deps: ProvisionDeps;
+  log: Logger;
+  provider: ProviderClient;
+  providerName: ProviderName;
+  packageName: string | null;
+  fence: number;
+  attemptStartedAt: Date;
+  lock: HeldLock | null;
+}
 
 /**
- * Provisions one order, once: lock (SmartVPS), take the order by compare-and-set, resume or look up
- * before buying, poll for the IP, then write the result. Every write after the take is fenced, so a
- * stale attempt can never overwrite a newer one.
+ * Provisions one order, once, in steps: the first run locks the package (SmartVPS), takes the order by
+ * compare-and-set, resumes or looks up before buying, and parks the job; each later run polls the
+ * purchase once and parks again until the provider reports an IP. No step holds a worker slot while
+ * it waits. Every write after the take is fenced, so a stale attempt can never overwrite a newer one.
  */
 export async function provisionOrder(payload: ProvisionPayload, deps: ProvisionDeps): Promise<ProvisionOutcome> {
-  const startedAt = deps.clock.now();
   const log = deps.logger.child({ orderId: payload.orderId, jobId: payload.jobId, attempt: payload.attempt });
-  const order = await deps.orders.findById(payload.orderId).lean<OrderFields>();
-  const decision = decideProvision(order, null, startedAt);
+  if (payload.newDeaths) {
+    const stopped = await countDeaths(payload, deps, log);
+    if (stopped) return stopped;
+  }
+  return payload.poll ? continuePolling(payload, payload.poll, deps, log) : startAttempt(payload, deps, log);
+}
+
+async function startAttempt(payload: ProvisionPayload, deps: ProvisionDeps, log: Logger): Promise<ProvisionOutcome> {
+  const now = deps.clock.now();
+  const order = await deps.orders.load(payload.orderId);
+  const decision = decideProvision(order, null, now);
   if (!order || decision.kind !== 'enqueue') {
     const why = decision.kind === 'not_provisionable' ? decision.message : decision.kind;
-    if (order && decision.kind === 'not_provisionable') await recordUnfenced(deps, order, attemptEntry(payload, startedAt, deps, 'skipped', why));
+    if (order) await deps.orders.recordSkip(order.id, attemptRecord(payload, now, now, 'skipped', why));
     log.info({ why }, 'nothing to provision');
     return { kind: 'done', outcome: 'skipped', why };
   }
 
+  const paused = await rateLimitPause(payload, deps, order.provider);
+  if (paused) return paused.exceeded ? refuse(deps, order, payload, now, paused.exceeded) : paused.outcome;
+
   let lock: HeldLock | null = null;
   if (order.provider === 'smartvps') {
     if (!order.packageName) {
-      return failUnfenced(deps, order, payload, startedAt, 'SmartVPS order has no packageName: cannot choose the package to buy from.');
+      return refuse(deps, order, payload, now, 'SmartVPS order has no packageName: cannot choose the package to buy from.');
     }
     lock = await deps.locks.tryAcquire(order.packageName, payload.jobId);
-    if (!lock) return postpone(deps, order, payload, startedAt, order.packageName);
-    deps.observe?.lockAcquired?.(order.packageName, startedAt.getTime() - (payload.lockWaitSince ?? startedAt).getTime());
+    if (!lock) return waitForLock(deps, order, payload, now, order.packageName);
+    deps.observe?.lockAcquired?.(order.packageName, now.getTime() - (payload.lockWaitSince ?? now).getTime());
   }
 
+  let keepLock = false;
   try {
-    return await runAttempt(order, lock, payload, deps, startedAt, log);
+    // The wait is over: a worker that dies from here on must not leave the next run an old wait to count.
+    if (lock) await deps.job.lockHeld();
+    const fence = await deps.orders.take(order, now);
+    if (fence === null) {
+      log.info('another attempt took the order first; leaving it to that attempt');
+      return { kind: 'abort', why: 'superseded' };
+    }
+    const ctx: AttemptContext = {
+      payload,
+      deps,
+      log: log.child({ fence }),
+      provider: deps.providers[order.provider],
+      providerName: order.provider,
+      packageName: order.packageName,
+      fence,
+      attemptStartedAt: now,
+      lock,
+    };
+    ctx.log.info({ provider: order.provider, packageName: order.packageName }, 'provisioning');
+    const outcome = await runFirstStep(ctx, order);
+    keepLock = outcome.kind === 'park';
+    return outcome;
   } finally {
-    await lock?.release().catch((error: unknown) => log.warn({ err: error }, 'package lock release failed; it expires by its TTL'));
+    if (lock && !keepLock) await lock.release().catch((error: unknown) => log.warn({ err: error }, 'package lock release failed; it expires by its TTL'));
   }
 }
 
-async function runAttempt(
-  order: OrderFields,
-  lock: HeldLock | null,
-  payload: ProvisionPayload,
-  deps: ProvisionDeps,
-  startedAt: Date,
-  log: Logger,
-): Promise<ProvisionOutcome> {
-  const fence = await takeOrder(deps, order, startedAt);
-  if (fence === null) {
-    log.info('another attempt took the order first; leaving it to that attempt');
-    return { kind: 'abort', why: 'superseded' };
-  }
-  const attemptLog = log.child({ fence });
-  attemptLog.info({ provider: order.provider, packageName: order.packageName }, 'provisioning');
-  const attempt = attemptSignal([deps.signal, lock?.lostSignal]);
-  const signal = attempt.signal;
-  const provider = deps.providers[order.provider];
+async function runFirstStep(ctx: AttemptContext, order: OrderSnapshot): Promise<ProvisionOutcome> {
   try {
-    const purchase = await obtainPurchase(order, fence, provider, lock, deps, signal, attemptLog);
-    const ready = await pollUntilReady(purchase, provider, deps, signal, startedAt);
-    const entry = attemptEntry(payload, startedAt, deps, 'active', null);
-    const credentials = ready.credentials ? encryptCredentials(ready.credentials, deps.credentialsKey, String(order._id)) : null;
-    await fencedWrite(deps, order, fence, {
-      $set: {
-        status: 'active',
-        provisioningStatus: 'active',
-        ipAddress: ready.ipAddress,
-        credentialsEncrypted: credentials,
-        provisioningError: null,
-        nextAttemptAt: null,
-      },
-      $push: { attempts: { $each: [entry], $slice: -MAX_ATTEMPT_HISTORY } },
-    });
-    deps.observe?.attemptFinished?.('active', order.provider, entry.durationMs);
-    attemptLog.info({ ipAddress: ready.ipAddress, durationMs: entry.durationMs }, 'order is active');
-    return { kind: 'done', outcome: 'active', ipAddress: ready.ipAddress as string };
+    const purchase = await obtainPurchase(ctx, order);
+    return await settleOrPark(ctx, purchase, 0);
   } catch (error) {
-    const cause = lock?.lostSignal.aborted && !deps.signal.aborted ? new LockLostError(`Lost the lock on package ${lock.packageName} during the attempt`) : error;
-    return handleFailure(cause, order, fence, payload, deps, startedAt, attemptLog);
+    return handleFailure(ctx, error, 'first');
+  }
+}
+
+async function continuePolling(payload: ProvisionPayload, step: PollStep, deps: ProvisionDeps, log: Logger): Promise<ProvisionOutcome> {
+  // No read of the order: a poll only asks the provider, and every write it makes is fenced anyway.
+  let lock: HeldLock | null = null;
+  if (step.lockId && step.packageName) {
+    lock = await deps.locks.resume(step.packageName, step.lockId);
+    if (!lock) log.warn({ packageName: step.packageName }, 'the package lock kept between polls expired and another holder took it; polling on without it');
+  }
+  const ctx: AttemptContext = {
+    payload,
+    deps,
+    log: log.child({ fence: step.fence }),
+    provider: deps.providers[step.provider],
+    providerName: step.provider,
+    packageName: step.packageName,
+    fence: step.fence,
+    attemptStartedAt: step.attemptStartedAt,
+    lock,
+  };
+  let keepLock = false;
+  try {
+    const paused = await deps.pauses.remainingMs(step.provider);
+    const outcome = paused > 0 ? await park(ctx, step.reference, step.pollsMade, paused, payload.rateLimit) : await pollOnce(ctx, step);
+    keepLock = outcome.kind === 'park';
+    return outcome;
   } finally {
-    attempt.dispose();
+    if (lock && !keepLock) await lock.release().catch((error: unknown) => log.warn({ err: error }, 'package lock release failed; it expires by its TTL'));
   }
 }
 
-/**
- * One signal for the attempt that aborts when any source does. Built by hand rather than with
- * `AbortSignal.any`, which on Node 20 keeps every composite alive as long as the process-long shutdown
- * signal (a few hundred bytes per order); the listeners here are removed when the attempt ends.
- */
-function attemptSignal(sources: (AbortSignal | undefined)[]): { signal: AbortSignal; dispose(): void } {
-  const controller = new AbortController();
-  const listeners = sources
-    .filter((source): source is AbortSignal => source !== undefined)
-    .map((source) => {
-      const abort = () => controller.abort(source.reason);
-      if (source.aborted) abort();
-      else source.addEventListener('abort', abort, { once: true });
-      return () => source.removeEventListener('abort', abort);
-    });
-  return { signal: controller.signal, dispose: () => listeners.forEach((remove) => remove()) };
-}
-
-/** Compare-and-set: marks the order `provisioning` and bumps the fencing counter; null if someone else moved it first. */
-async function takeOrder(deps: ProvisionDeps, order: OrderFields, now: Date): Promise<number | null> {
-  const taken = await deps.orders.findOneAndUpdate(
-    { _id: order._id, fence: fenceIs(order.fence), status: { $in: PAID_STATUSES }, provisioningStatus: { $ne: 'active' } },
-    {
-      $set: { provisioningStatus: 'provisioning', lastProvisionAttempt: now, nextAttemptAt: null, provisioningError: null },
-      $inc: { fence: 1 },
-    },
-    { returnDocument: 'after', projection: { fence: 1 } },
-  ).lean<{ fence: number }>();
-  return taken ? taken.fence : null;
-}
-
-/** Resume the accepted purchase, or find one made earlier, or buy (idempotently) and store its reference at once. */
-async function obtainPurchase(
-  order: OrderFields,
-  fence: number,
-  provider: ProviderClient,
-  lock: HeldLock | null,
-  deps: ProvisionDeps,
-  signal: AbortSignal,
-  log: Logger,
-): Promise<Purchase> {
-  if (order.providerReference) {
-    log.info({ providerReference: order.providerReference }, 'resuming the accepted purchase');
-    return provider.getPurchase(order.providerReference, { signal });
+async function pollOnce(ctx: AttemptContext, step: PollStep): Promise<ProvisionOutcome> {
+  try {
+    let purchase: Purchase;
+    try {
+      purchase = await ctx.provider.getPurchase(step.reference, { signal: ctx.deps.signal });
+    } catch (error) {
+      if (!isUnknownReference(error)) throw error;
+      purchase = await recoverLostPurchase(ctx, null, step.reference);
+    }
+    return await settleOrPark(ctx, purchase, step.pollsMade + 1);
+  } catch (error) {
+    return handleFailure(ctx, error, 'poll', step);
   }
-  const orderReference = String(order._id);
-  const existing = await provider.findPurchase(orderReference, { signal });
-  if (existing && existing.status !== 'failed') {
-    log.info({ providerReference: existing.reference }, 'found an earlier purchase at the provider; not buying again');
-    await fencedWrite(deps, order, fence, { $set: { providerReference: existing.reference } });
-    return existing;
-  }
-  // The lock must still be ours right before buying: a lost lock means another worker may be buying now.
-  // Asked of Redis, not a cached flag: a worker cut off from Redis would never see its lock expire.
-  if (lock && !(await lock.confirm())) throw new LockLostError(`Lost the lock on package ${lock.packageName} before buying`);
-  const purchase = await provider.buy(
-    {
-      orderReference,
-      idempotencyKey: `order-${orderReference}-${order.purchaseGeneration ?? 0}`,
-      plan: order.plan,
-      os: order.os,
-      ...(order.packageName ? { packageName: order.packageName } : {}),
-    },
-    { signal },
-  );
-  await fencedWrite(deps, order, fence, { $set: { providerReference: purchase.reference } });
-  log.info({ providerReference: purchase.reference }, 'purchase accepted');
-  return purchase;
 }
 
-class PurchaseFailedError extends Error {
-  override readonly name = 'PurchaseFailedError';
+/** Active with an IP: store it and finish. Failed at the provider: fail. Otherwise park until the next status call. */
+async function settleOrPark(ctx: AttemptContext, purchase: Purchase, pollsMade: number): Promise<ProvisionOutcome> {
+  if (purchase.status === 'failed') {
+    throw new PurchaseFailedError(`${ctx.provider.name} failed the purchase: ${purchase.error ?? 'no reason given'}`);
+  }
+  if (purchase.status === 'active' && purchase.ipAddress) return markActive(ctx, purchase, purchase.ipAddress);
+  const waited = ctx.deps.clock.now().getTime() - ctx.attemptStartedAt.getTime();
+  if (waited > ctx.deps.settings.pollTimeoutMs) {
+    throw new PollTimeoutError(`${ctx.provider.name} assigned no IP within ${Math.round(ctx.deps.settings.pollTimeoutMs / 1000)} s`);
+  }
+  return park(ctx, purchase.reference, pollsMade, pollDelayMs(pollsMade, ctx.deps.settings.pollIntervalMs));
+}
+
+async function park(ctx: AttemptContext, reference: string, pollsMade: number, delayMs: number, rateLimit?: RateLimitWait): Promise<ProvisionOutcome> {
+  let lockId: string | null = null;
+  if (ctx.lock) {
+    // Kept in Redis across the wait, so no other order buys on the package until the IP is known.
+    lockId = (await ctx.lock.keepFor(delayMs)) ? ctx.lock.identifier : null;
+    if (!lockId) ctx.log.warn({ packageName: ctx.lock.packageName }, 'package lock lost while polling; polling on without it');
+  }
+  return {
+    kind: 'park',
+    delayMs,
+    poll: { fence: ctx.fence, provider: ctx.providerName, packageName: ctx.packageName, reference, attemptStartedAt: ctx.attemptStartedAt, pollsMade, lockId },
+    ...(rateLimit ? { rateLimit } : {}),
+  };
+}
+
+async function markActive(ctx: AttemptContext, purchase: Purchase, ipAddress: string): Promise<ProvisionOutcome> {
+  const { deps, payload } = ctx;
+  const now = deps.clock.now();
+  const credentials = purchase.credentials ? encryptCredentials(purchase.credentials, deps.credentialsKey, payload.orderId) : null;
+  const record = attemptRecord(payload, ctx.attemptStartedAt, now, 'active', null);
+  await deps.orders.markActive(payload.orderId, ctx.fence, { ipAddress, credentialsEncrypted: credentials }, record);
+  deps.observe?.attemptFinished?.('active', ctx.providerName, record.durationMs);
+  ctx.log.info({ ipAddress, durationMs: record.durationMs }, 'order is active');
+  return { kind: 'done', outcome: 'active', ipAddress };
 }
 
 class PollTimeoutError extends Error {
   override readonly name = 'PollTimeoutError';
 }
 
-async function pollUntilReady(initial: Purchase, provider: ProviderClient, deps: ProvisionDeps, signal: AbortSignal, startedAt: Date): Promise<Purchase> {
-  let purchase = initial;
-  for (;;) {
-    if (purchase.status === 'failed') {
-      throw new PurchaseFailedError(`${provider.name} failed the purchase: ${purchase.error ?? 'no reason given'}`);
-    }
-    if (purchase.status === 'active' && purchase.ipAddress) return purchase;
-    if (deps.clock.now().getTime() - startedAt.getTime() > deps.settings.pollTimeoutMs) {
-      throw new PollTimeoutError(`${provider.name} assigned no IP within ${Math.round(deps.settings.pollTimeoutMs / 1000)} s`);
-    }
-    await deps.clock.sleep(deps.settings.pollIntervalMs, signal);
-    purchase = await provider.getPurchase(purchase.reference, { signal });
-  }
-}
-
-function errorMessage(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
-}
-
-async function handleFailure(
-  error: unknown,
-  order: OrderFields,
-  fence: number,
-  payload: ProvisionPayload,
-  deps: ProvisionDeps,
-  startedAt: Date,
-  log: Logger,
-): Promise<ProvisionOutcome> {
+/**
+ * Turns an attempt's failure into the job's next move and the order's record. `stage` says whether a
+ * shutdown hands back a whole attempt (`first`) or only a poll, which just runs again.
+ */
+async function handleFailure(ctx: AttemptContext, error: unknown, stage: 'first' | 'poll', step?: PollStep): Promise<ProvisionOutcome> {
+  const { deps, payload, log } = ctx;
   if (error instanceof StaleAttemptError) {
     log.warn('a newer attempt took the order; this attempt stops without writing');
     return { kind: 'abort', why: 'superseded' };
   }
+  const now = deps.clock.now();
   const message = errorMessage(error);
   if (deps.signal.aborted) {
-    // Shutdown: hand the job back unharmed; the purchase reference (if any) is stored, so the next run resumes.
-    await fencedWrite(deps, order, fence, {
-      $set: { provisioningStatus: 'queued' },
-      $push: { attempts: { $each: [attemptEntry(payload, startedAt, deps, 'aborted', 'worker shutting down')], $slice: -MAX_ATTEMPT_HISTORY } },
-    }).catch(() => undefined);
-    deps.observe?.attemptFinished?.('aborted', order.provider, deps.clock.now().getTime() - startedAt.getTime());
+    if (stage === 'poll' && step) return park(ctx, step.reference, step.pollsMade, 0, payload.rateLimit);
+    // Shutdown: hand the attempt back unused; a purchase reference (if any) is stored, so the next run resumes.
+    await deps.orders.handBack(payload.orderId, ctx.fence, attemptRecord(payload, ctx.attemptStartedAt, now, 'aborted', 'worker shutting down')).catch(ignoreStale);
+    deps.observe?.attemptFinished?.('aborted', ctx.providerName, now.getTime() - ctx.attemptStartedAt.getTime());
     return { kind: 'abort', why: 'shutdown' };
   }
-  const permanent = (error instanceof ProviderError && !error.retryable) || error instanceof PurchaseFailedError;
-  const lastAttempt = payload.attempt >= payload.maxAttempts;
-  const update: Record<string, unknown> = {};
-  if (error instanceof PurchaseFailedError) {
-    // The provider gave up on that purchase: a later retry must buy anew, with a new idempotency key.
-    update.providerReference = null;
-    update.purchaseGeneration = (order.purchaseGeneration ?? 0) + 1;
+  if (error instanceof LockLostError) {
+    // Not this attempt's fault and nothing was bought: hand it back and try again soon.
+    await deps.orders.handBack(payload.orderId, ctx.fence, attemptRecord(payload, ctx.attemptStartedAt, now, 'aborted', message)).catch(ignoreStale);
+    log.warn({ error: message }, 'the package lock is not safely ours; not buying, trying again shortly');
+    return { kind: 'postpone', delayMs: deps.settings.lockRetryDelayMs };
   }
-  if (permanent || lastAttempt) {
-    const entry = attemptEntry(payload, startedAt, deps, 'failed', message);
-    await fencedWrite(deps, order, fence, {
-      $set: { ...update, provisioningStatus: 'failed', provisioningError: message, nextAttemptAt: null },
-      $push: { attempts: { $each: [entry], $slice: -MAX_ATTEMPT_HISTORY } },
-    }).catch(ignoreStale);
-    deps.observe?.attemptFinished?.('failed', order.provider, entry.durationMs);
+  if (error instanceof ProviderError && error.kind === 'rate_limited') return rateLimited(ctx, error, step);
+
+  // The provider gave up on the purchase, or refused the buy itself: a Retry buys anew, under a new key.
+  const abandonPurchase = error instanceof PurchaseFailedError || (error instanceof ProviderError && !error.retryable && error.details.operation === 'buy');
+  const permanent = error instanceof PurchaseFailedError || (error instanceof ProviderError && !error.retryable);
+  if (permanent || payload.attempt >= payload.maxAttempts) {
+    const record = attemptRecord(payload, ctx.attemptStartedAt, now, 'failed', message);
+    await deps.orders.fail(payload.orderId, ctx.fence, { error: message, abandonPurchase }, record).catch(ignoreStale);
+    deps.observe?.attemptFinished?.('failed', ctx.providerName, record.durationMs);
     log.warn({ error: message, permanent }, 'provisioning failed');
     return { kind: 'fail', error: message };
   }
-  const nextAttemptAt = new Date(deps.clock.now().getTime() + deps.settings.backoffMs(payload.attempt));
-  const entry = attemptEntry(payload, startedAt, deps, 'retrying', message);
-  await fencedWrite(deps, order, fence, {
-    $set: { ...update, provisioningStatus: 'queued', provisioningError: message, nextAttemptAt },
-    $push: { attempts: { $each: [entry], $slice: -MAX_ATTEMPT_HISTORY } },
-  }).catch(ignoreStale);
-  deps.observe?.attemptFinished?.('retrying', order.provider, entry.durationMs);
-  log.warn({ error: message, nextAttemptAt }, 'attempt failed; will retry');
-  return { kind: 'retry', error: message, nextAttemptAt };
+  const delayMs = deps.settings.backoffMs(payload.attempt);
+  const record = attemptRecord(payload, ctx.attemptStartedAt, now, 'retrying', message);
+  await deps.orders.scheduleRetry(payload.orderId, ctx.fence, { error: message, abandonPurchase }, new Date(now.getTime() + delayMs), record).catch(ignoreStale);
+  deps.observe?.attemptFinished?.('retrying', ctx.providerName, record.durationMs);
+  log.warn({ error: message, delayMs }, 'attempt failed; will retry');
+  return { kind: 'retry', error: message, delayMs };
 }
 
-function ignoreStale(error: unknown): void {
-  if (!(error instanceof StaleAttemptError)) throw error;
+/** Retry-After, bounded: at least a second, at most five minutes. */
+const RETRY_AFTER_MIN_MS = 1_000;
+const RETRY_AFTER_MAX_MS = 300_000;
+
+/**
+ * A 429 is "slow down", not a failure: pause that provider for everyone as long as it asks, use no
+ * attempt, and wait; only after RATE_LIMIT_MAX_WAIT_MS of it does the order fail, with the provider's word.
+ */
+async function rateLimited(ctx: AttemptContext, error: ProviderError, step: PollStep | undefined): Promise<ProvisionOutcome> {
+  const { deps, payload, log } = ctx;
+  const now = deps.clock.now();
+  const waitMs = Math.min(RETRY_AFTER_MAX_MS, Math.max(RETRY_AFTER_MIN_MS, error.details.retryAfterMs ?? RETRY_AFTER_MIN_MS));
+  await deps.pauses.pause(ctx.providerName, waitMs);
+  const rateLimit: RateLimitWait = { since: payload.rateLimit?.since ?? now, message: error.message };
+  const waitedMs = now.getTime() - rateLimit.since.getTime();
+  if (waitedMs + waitMs > deps.settings.rateLimitMaxWaitMs) {
+    const message = `${error.message} (rate limited for ${Math.round(waitedMs / 1000)} s, limit ${Math.round(deps.settings.rateLimitMaxWaitMs / 1000)} s)`;
+    const record = attemptRecord(payload, ctx.attemptStartedAt, now, 'failed', message);
+    await deps.orders.fail(payload.orderId, ctx.fence, { error: message }, record).catch(ignoreStale);
+    deps.observe?.attemptFinished?.('failed', ctx.providerName, record.durationMs);
+    log.warn({ error: message }, 'provisioning failed: rate limited for too long');
+    return { kind: 'fail', error: message };
+  }
+  log.warn({ error: error.message, waitMs }, 'provider asked us to slow down; pausing it');
+  // Mid-poll the purchase is accepted: keep polling later, under the lock. Before it, give the attempt back.
+  if (step) return park(ctx, step.reference, step.pollsMade, waitMs, rateLimit);
+  const note = `${error.message}: waiting ${Math.ceil(waitMs / 1000)} s as the provider asked`;
+  await deps.orders.deferAttempt(payload.orderId, ctx.fence, note, new Date(now.getTime() + waitMs)).catch(ignoreStale);
+  return { kind: 'postpone', delayMs: waitMs, rateLimit };
 }
 
-/** Applies an update only while the order still carries this attempt's fencing counter. */
-async function fencedWrite(deps: ProvisionDeps, order: OrderFields, fence: number, update: Record<string, unknown>): Promise<void> {
-  const result = await deps.orders.updateOne({ _id: order._id, fence }, update);
-  if (result.matchedCount === 0) throw new StaleAttemptError(`Order ${String(order._id)} was taken by a newer attempt`);
+/** Before the take: the provider is paused (another job's 429); wait it out, or fail past the limit. */
+async function rateLimitPause(
+  payload: ProvisionPayload,
+  deps: ProvisionDeps,
+  provider: ProviderName,
+): Promise<{ exceeded?: string; outcome: ProvisionOutcome } | null> {
+  const remaining = await deps.pauses.remainingMs(provider);
+  if (remaining === 0) return null;
+  const now = deps.clock.now();
+  const rateLimit: RateLimitWait = payload.rateLimit ?? { since: now, message: `${provider} asked us to slow down (HTTP 429)` };
+  const waitedMs = now.getTime() - rateLimit.since.getTime();
+  const outcome: ProvisionOutcome = { kind: 'postpone', delayMs: remaining, rateLimit };
+  if (waitedMs + remaining > deps.settings.rateLimitMaxWaitMs) {
+    return { exceeded: `${rateLimit.message} (rate limited for ${Math.round(waitedMs / 1000)} s, limit ${Math.round(deps.settings.rateLimitMaxWaitMs / 1000)} s)`, outcome };
+  }
+  return { outcome };
 }
 
-async function postpone(deps: ProvisionDeps, order: OrderFields, payload: ProvisionPayload, now: Date, packageName: string): Promise<ProvisionOutcome> {
+async function waitForLock(deps: ProvisionDeps, order: OrderSnapshot, payload: ProvisionPayload, now: Date, packageName: string): Promise<ProvisionOutcome> {
   const lockWaitSince = payload.lockWaitSince ?? now;
   const waitedMs = now.getTime() - lockWaitSince.getTime();
   if (waitedMs >= deps.settings.lockMaxWaitMs) {
     const minutes = (waitedMs / 60_000).toFixed(1);
-    return failUnfenced(deps, order, payload, now, `Lock acquisition failed: package ${packageName} was busy for ${minutes} min (limit ${deps.settings.lockMaxWaitMs / 60_000} min)`);
+    return refuse(deps, order, payload, now, `Lock acquisition failed: package ${packageName} was busy for ${minutes} min (limit ${deps.settings.lockMaxWaitMs / 60_000} min)`);
   }
   deps.observe?.lockBusy?.(packageName);
-  // `queued`, never `provisioning`, while the lock is not held. Not fenced: the order is not taken.
-  await deps.orders.updateOne(
-    { _id: order._id, fence: fenceIs(order.fence), provisioningStatus: { $ne: 'active' } },
-    { $set: { provisioningStatus: 'queued' } },
-  );
-  return { kind: 'postpone', lockWaitSince, packageName };
+  await deps.orders.waitForLock(order);
+  return { kind: 'postpone', delayMs: deps.settings.lockRetryDelayMs, lockWaitSince };
 }
 
-async function failUnfenced(deps: ProvisionDeps, order: OrderFields, payload: ProvisionPayload, now: Date, message: string): Promise<ProvisionOutcome> {
-  const entry = attemptEntry(payload, now, deps, 'failed', message);
-  await deps.orders.updateOne(
-    { _id: order._id, fence: fenceIs(order.fence), provisioningStatus: { $ne: 'active' } },
-    {
-      $set: { provisioningStatus: 'failed', provisioningError: message, nextAttemptAt: null },
-      // Bumped so a request's `queued` write, made against the fence it read, cannot hide this failure.
-      $inc: { fence: 1 },
-      $push: { attempts: { $each: [entry], $slice: -MAX_ATTEMPT_HISTORY } },
-    },
-  );
-  deps.observe?.attemptFinished?.('failed', order.provider, entry.durationMs);
+/** Fails an order before any attempt took it. */
+async function refuse(deps: ProvisionDeps, order: OrderSnapshot, payload: ProvisionPayload, now: Date, message: string): Promise<ProvisionOutcome> {
+  const record = attemptRecord(payload, now, now, 'failed', message);
+  await deps.orders.refuse(order, { error: message }, record);
+  deps.observe?.attemptFinished?.('failed', order.provider, record.durationMs);
   deps.logger.warn({ orderId: payload.orderId, jobId: payload.jobId, attempt: payload.attempt, error: message }, 'provisioning failed');
   return { kind: 'fail', error: message };
 }
 
-async function recordUnfenced(deps: ProvisionDeps, order: OrderFields, entry: Attempt): Promise<void> {
-  await deps.orders.updateOne({ _id: order._id }, { $push: { attempts: { $each: [entry], $slice: -MAX_ATTEMPT_HISTORY } } });
+/** Records runs that died with their worker; past MAX_ATTEMPT_DEATHS the order fails instead of killing another. */
+async function countDeaths(payload: ProvisionPayload, deps: ProvisionDeps, log: Logger): Promise<ProvisionOutcome | null> {
+  const now = deps.clock.now();
+  const deaths = payload.newDeaths ?? 0;
+  const note = `the worker running this attempt stopped without finishing it (${deaths === 1 ? 'once' : `${deaths} times`})`;
+  const total = await deps.orders.recordDeaths(payload.orderId, deaths, attemptRecord(payload, now, now, 'died', note));
+  await deps.job.deathsRecorded();
+  log.warn({ deaths, total }, 'an earlier run of this job died with its worker');
+  if (total === null || total < MAX_ATTEMPT_DEATHS) return null;
+  const order = await deps.orders.load(payload.orderId);
+  if (!order) return { kind: 'done', outcome: 'skipped', why: 'not_found' };
+  const message = `Provisioning failed: the attempt died with its worker ${total} times (a crash or kill while provisioning this order). Press Retry once the cause is fixed.`;
+  if (payload.poll?.lockId && order.packageName) await (await deps.locks.resume(order.packageName, payload.poll.lockId))?.release();
+  const record = attemptRecord(payload, now, now, 'failed', message);
+  await deps.orders.refuse(order, { error: message }, record);
+  deps.observe?.attemptFinished?.('failed', order.provider, 0);
+  return { kind: 'fail', error: message };
 }
 
-function attemptEntry(payload: ProvisionPayload, startedAt: Date, deps: ProvisionDeps, outcome: AttemptOutcome, error: string | null): Attempt {
+export function attemptRecord(payload: ProvisionPayload, startedAt: Date, now: Date, outcome: AttemptOutcome, error: string | null): AttemptRecord {
   return {
     at: startedAt,
     reason: payload.reason,
@@ -343,6 +427,16 @@ function attemptEntry(payload: ProvisionPayload, startedAt: Date, deps: Provisio
     attempt: payload.attempt,
     outcome,
     error,
-    durationMs: deps.clock.now().getTime() - startedAt.getTime(),
+    durationMs: now.getTime() - startedAt.getTime(),
   };
 }
+
+function ignoreStale(error: unknown): void {
+  if (!(error instanceof StaleAttemptError)) throw error;
+}
+
+export function errorMessage(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
+
+export type { AttemptContext };

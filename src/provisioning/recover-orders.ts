@@ -1,12 +1,11 @@
 import type { Logger } from 'pino';
-import { fenceIs, MAX_ATTEMPT_HISTORY, type Order, type OrderModel } from '../db/order-model';
 import { ProvisionInProgressError, QueueUnavailableError } from '../domain/errors';
-import { PAID_STATUSES } from '../domain/statuses';
+import type { OrderSnapshot, OrderState } from '../order-state/order-state';
 import { findLiveProvisionJob, type ProvisionQueue } from '../queue/provision-queue';
 import { requestProvision } from './request-provision';
 
 export interface RecoverDeps {
-  orders: OrderModel;
+  orders: OrderState;
   queue: ProvisionQueue;
   logger: Logger;
   stuckAfterMs: number;
@@ -19,8 +18,6 @@ export interface RecoverySummary {
   failed: number;
 }
 
-type Candidate = Pick<Order, '_id' | 'fence' | 'updatedAt' | 'provisioningStatus' | 'lastProvisionAttempt'>;
-
 /**
  * Finds paid orders that asked for provisioning but have no live job and no final status (Redis lost
  * the job, a process died, an enqueue failed): re-enqueues them, or, when nothing has happened to
@@ -28,17 +25,11 @@ type Candidate = Pick<Order, '_id' | 'fence' | 'updatedAt' | 'provisioningStatus
  */
 export async function recoverOrders(deps: RecoverDeps): Promise<RecoverySummary> {
   const now = deps.now?.() ?? new Date();
-  // Every request marks the order `queued` (the webhook before enqueuing), so unfinished means one of these two.
-  const cursor = deps.orders
-    .find({ provisioningStatus: { $in: ['queued', 'provisioning'] }, status: { $in: PAID_STATUSES } })
-    .select({ _id: 1, fence: 1, updatedAt: 1, provisioningStatus: 1, lastProvisionAttempt: 1 })
-    .lean<Candidate[]>()
-    .cursor({ batchSize: BATCH });
-
   const summary: RecoverySummary = { checked: 0, reenqueued: 0, failed: 0 };
-  let batch: Candidate[] = [];
-  for await (const order of cursor) {
-    batch.push(order as Candidate);
+  let batch: OrderSnapshot[] = [];
+  // Every request marks the order `queued` (the webhook before enqueuing), so unfinished means queued or provisioning.
+  for await (const order of deps.orders.unfinished()) {
+    batch.push(order);
     if (batch.length === BATCH) {
       await recoverBatch(deps, batch, now, summary);
       batch = [];
@@ -51,31 +42,30 @@ export async function recoverOrders(deps: RecoverDeps): Promise<RecoverySummary>
 /** How many orders are checked for a live job at once (the Redis look-ups run concurrently). */
 const BATCH = 200;
 
-async function recoverBatch(deps: RecoverDeps, batch: Candidate[], now: Date, summary: RecoverySummary): Promise<void> {
+async function recoverBatch(deps: RecoverDeps, batch: OrderSnapshot[], now: Date, summary: RecoverySummary): Promise<void> {
   summary.checked += batch.length;
-  const live = await Promise.all(batch.map((order) => findLiveProvisionJob(deps.queue, String(order._id))));
+  const live = await Promise.all(batch.map((order) => findLiveProvisionJob(deps.queue, order.id)));
   const orphans = batch.filter((_order, index) => !live[index]);
   // Several at a time: after Redis lost its data every unfinished order is an orphan, and one by one,
   // four round trips each, recovering them takes longer than a worker process may live.
   await forEachConcurrently(orphans, RECOVER_CONCURRENCY, async (order) => {
-    const orderId = String(order._id);
     // Orders written by the web app may lack updatedAt: then their last attempt says when they last moved.
     const lastMoved = order.updatedAt ?? order.lastProvisionAttempt;
-    const idleMs = now.getTime() - (lastMoved ? new Date(lastMoved).getTime() : 0);
+    const idleMs = now.getTime() - (lastMoved ? lastMoved.getTime() : 0);
     if (idleMs >= deps.stuckAfterMs) {
       if (await markStalled(deps, order, now, idleMs)) summary.failed += 1;
       return;
     }
     try {
-      const result = await requestProvision({ ...deps, now: () => now }, orderId, 'recovery');
+      const result = await requestProvision({ ...deps, now: () => now }, order.id, 'recovery');
       if (result.outcome === 'queued') summary.reenqueued += 1;
-      deps.logger.warn({ orderId, provisioningStatus: order.provisioningStatus }, 'recovered an order with no live job: enqueued again');
+      deps.logger.warn({ orderId: order.id, provisioningStatus: order.provisioningStatus }, 'recovered an order with no live job: enqueued again');
     } catch (error) {
       // A request or worker got there between our look and our enqueue: nothing to recover.
       if (error instanceof ProvisionInProgressError) return;
       // One bad order must not stop the sweep for the others; Redis or MongoDB being down still does.
       if (error instanceof QueueUnavailableError) throw error;
-      deps.logger.error({ err: error, orderId }, 'could not recover this order; the next sweep tries again');
+      deps.logger.error({ err: error, orderId: order.id }, 'could not recover this order; the next sweep tries again');
     }
   });
 }
@@ -101,22 +91,10 @@ async function forEachConcurrently<T>(items: readonly T[], limit: number, task: 
   await Promise.all(Array.from({ length: Math.min(limit, items.length) }, lane));
 }
 
-async function markStalled(deps: RecoverDeps, order: Candidate, now: Date, idleMs: number): Promise<boolean> {
+async function markStalled(deps: RecoverDeps, order: OrderSnapshot, now: Date, idleMs: number): Promise<boolean> {
   const minutes = Math.round(idleMs / 60_000);
   const message = `Provisioning stalled: no job ran for this order for ${minutes} min (the queue lost it or a worker died). Press Retry to provision it.`;
-  // Conditional on nothing having changed since we looked, so a concurrent request or attempt wins.
-  const result = await deps.orders.updateOne(
-    { _id: order._id, fence: fenceIs(order.fence), updatedAt: order.updatedAt ?? null, provisioningStatus: order.provisioningStatus },
-    {
-      $set: { provisioningStatus: 'failed', provisioningError: message, nextAttemptAt: null },
-      $push: {
-        attempts: {
-          $each: [{ at: now, reason: 'recovery', jobId: 'sweeper', attempt: 0, outcome: 'failed', error: message, durationMs: 0 }],
-          $slice: -MAX_ATTEMPT_HISTORY,
-        },
-      },
-    },
-  );
-  if (result.modifiedCount > 0) deps.logger.error({ orderId: String(order._id), idleMs }, 'order stalled with no live job: marked failed');
-  return result.modifiedCount > 0;
+  const stalled = await deps.orders.markStalled(order, message, { at: now, reason: 'recovery', jobId: 'sweeper', attempt: 0, outcome: 'failed', error: message, durationMs: 0 });
+  if (stalled) deps.logger.error({ orderId: order.id, idleMs }, 'order stalled with no live job: marked failed');
+  return stalled;
 }

@@ -1,12 +1,12 @@
 import type { Logger } from 'pino';
-import { fenceIs, type OrderModel } from '../db/order-model';
 import { decideProvision } from '../domain/provision-decision';
 import { NotProvisionableError, OrderNotFoundError, ProvisionInProgressError, QueueUnavailableError } from '../domain/errors';
 import type { AttemptReason } from '../domain/statuses';
+import type { OrderState } from '../order-state/order-state';
 import { enqueueProvision, findLiveProvisionJob, type ProvisionQueue } from '../queue/provision-queue';
 
 export interface RequestProvisionDeps {
-  orders: OrderModel;
+  orders: OrderState;
   queue: ProvisionQueue;
   logger: Logger;
   now?: () => Date;
@@ -32,7 +32,7 @@ async function queueCall<T>(call: () => Promise<T>): Promise<T> {
  */
 export async function requestProvision(deps: RequestProvisionDeps, orderId: string, reason: AttemptReason): Promise<RequestProvisionResult> {
   const now = deps.now?.() ?? new Date();
-  const order = await deps.orders.findById(orderId).lean();
+  const order = await deps.orders.load(orderId);
   const liveJob = order ? await queueCall(() => findLiveProvisionJob(deps.queue, orderId)) : null;
   const decision = decideProvision(order, liveJob, now);
   switch (decision.kind) {
@@ -59,9 +59,6 @@ export async function requestProvision(deps: RequestProvisionDeps, orderId: stri
   }
   // Only if nothing touched the order since we read it: a fast worker may already have taken it (fence
   // moved) or even failed it (status moved), and its word wins.
-  await deps.orders.updateOne(
-    { _id: orderId, fence: fenceIs(order?.fence), provisioningStatus: order?.provisioningStatus ?? null },
-    { $set: { provisioningStatus: 'queued', provisioningError: null, nextAttemptAt: null, provisionRequestedAt: now, provisionReason: reason } },
-  );
+  if (order) await deps.orders.markQueued(order, reason, now);
   return { outcome: 'queued', orderId, jobId: enqueued.jobId };
 }

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { Queue, type ConnectionOptions, type Job, type JobsOptions } from 'bullmq';
 import { z } from 'zod';
-import { ATTEMPT_REASONS, isLiveJobState, type AttemptReason } from '../domain/statuses';
+import { ATTEMPT_REASONS, isLiveJobState, PROVIDER_NAMES, type AttemptReason } from '../domain/statuses';
 import type { LiveJob } from '../domain/provision-decision';
 
 export const PROVISION_QUEUE = 'provision';
@@ -21,6 +21,23 @@ export const ProvisionJobDataSchema = z.object({
   requestedAt: z.iso.datetime(),
   /** Set when the job first found its package lock busy (LOCK_MAX_WAIT_MS counts from it). */
   lockWaitSince: z.iso.datetime().optional(),
+  /** Set while the provider keeps answering 429 (RATE_LIMIT_MAX_WAIT_MS counts from `since`). */
+  rateLimit: z.object({ since: z.iso.datetime(), message: z.string() }).optional(),
+  /** How many of this job's stalls (runs that died with their worker) are already counted on the order. */
+  stallsSeen: z.number().int().min(0).optional(),
+  /** Present between the status calls of an accepted purchase: the next run polls it (see provisionOrder). */
+  poll: z
+    .object({
+      fence: z.number().int(),
+      provider: z.enum(PROVIDER_NAMES),
+      packageName: z.string().nullable(),
+      reference: z.string().min(1),
+      attemptStartedAt: z.iso.datetime(),
+      pollsMade: z.number().int().min(0),
+      /** The package lock's holder token, kept across the wait (not a secret: it only names the holder). */
+      lockId: z.string().nullable(),
+    })
+    .optional(),
 });
 export type ProvisionJobData = z.infer<typeof ProvisionJobDataSchema>;
 

@@ -1,5 +1,5 @@
 import { METRIC } from '../../src/observability/metrics';
-import { findLiveProvisionJob } from '../../src/queue/provision-queue';
+import { enqueueProvision, findLiveProvisionJob } from '../../src/queue/provision-queue';
 import { ADMIN_TOKEN, unknownId, useApi } from './api-harness';
 
 const api = useApi();
@@ -81,6 +81,48 @@ describe('admin authentication', () => {
     const page = await api.request('/admin/queues');
     expect(page.status).toBe(200);
     await page.body?.cancel();
+  });
+});
+
+describe('bull-board writes', () => {
+  it("bull-board's Retry and Add on the provision queue are refused (405): a retry goes through the order, keeping one live job", async () => {
+    const orderId = await api.createOrder({ status: 'confirmed', provisioningStatus: 'failed' });
+    const { jobId } = await enqueueProvision(api.queue, orderId, 'admin');
+    const paths: [string, string][] = [
+      ['PUT', `/admin/queues/api/queues/provision/${jobId}/retry`],
+      ['PUT', '/admin/queues/api/queues/provision/retry/failed'],
+      ['POST', '/admin/queues/api/queues/provision/add'],
+      ['PATCH', `/admin/queues/api/queues/provision/${jobId}/update-data`],
+    ];
+    for (const [method, path] of paths) {
+      const answer = await api.json(path, { method, headers: { 'content-type': 'application/json' }, body: JSON.stringify({ name: 'x', data: { orderId } }) });
+      expect({ path, status: answer.status }).toEqual({ path, status: 405 });
+      expectErrorShape(answer.body, 'action_not_allowed');
+    }
+    expect(await api.queue.getJobCounts('waiting', 'delayed', 'failed')).toMatchObject({ waiting: 1 });
+    // The queue tells bull-board's UI to offer no Retry button.
+    const queues = await api.json<{ queues: { name: string; allowRetries: boolean }[] }>('/admin/queues/api/queues');
+    expect(queues.body.queues.find((q) => q.name === 'provision')?.allowRetries).toBe(false);
+  });
+
+  it('every bull-board write must come from its own origin, however it is authenticated', async () => {
+    const crossSite: Record<string, string>[] = [
+      { 'sec-fetch-site': 'cross-site', origin: 'https://evil.example' },
+      { origin: 'https://evil.example' },
+      { 'sec-fetch-site': 'same-site', origin: 'https://other.vps.example' },
+    ];
+    for (const headers of crossSite) {
+      const answer = await api.json('/admin/queues/api/queues/provision/pause', { method: 'PUT', auth: false, headers: { authorization: basic('ops', ADMIN_TOKEN), ...headers } });
+      expect(answer.status).toBe(403);
+      expectErrorShape(answer.body, 'forbidden');
+    }
+    expect(await api.queue.isPaused()).toBe(false);
+    const own = new URL(api.api.url).host;
+    const sameOrigin = await api.request('/admin/queues/api/queues/provision/pause', { method: 'PUT', headers: { 'sec-fetch-site': 'same-origin', origin: `http://${own}` } });
+    expect(sameOrigin.status).toBe(200);
+    await sameOrigin.body?.cancel();
+    expect(await api.queue.isPaused()).toBe(true);
+    await api.queue.resume();
   });
 });
 

@@ -20,7 +20,7 @@ beforeEach(() => {
 });
 
 function request(config: Config, queue: ProvisionQueue, orderId: string, reason: 'payment' | 'admin' | 'recovery' = 'admin') {
-  return requestProvision({ orders: p.db.orders, queue, logger }, orderId, reason);
+  return requestProvision({ orders: p.db.orderState, queue, logger }, orderId, reason);
 }
 
 async function untilStatus(orderId: string, status: string, timeoutMs = 15_000) {
@@ -174,7 +174,7 @@ describe('provisioning pipeline', () => {
     expect(p.simulator.stats().buys).toEqual({ [orderId]: 1 });
   });
 
-  it('finds a purchase whose buy answer never came, instead of buying again', async () => {
+  it('finds a purchase whose buy answer never came during the grace, still under the lock, instead of buying again', async () => {
     const config = p.config({ PROVIDER_TIMEOUT_MS: '300' });
     const queue = p.queue(config);
     await p.startWorker(config);
@@ -182,11 +182,9 @@ describe('provisioning pipeline', () => {
     const orderId = await p.createOrder({ provider: 'hostycare', packageName: null });
 
     await request(config, queue, orderId, 'payment');
-    await waitFor(async () => (await p.order(orderId)).attempts.length > 0);
-    p.simulator.setFaults({ timeoutRate: 0 });
-
     const active = await untilStatus(orderId, 'active');
-    expect(active.attempts.map((a) => a.outcome)).toEqual(['retrying', 'active']);
+    // The same attempt: the grace's lookups found the purchase the unanswered buy made.
+    expect(active.attempts.map((a) => a.outcome)).toEqual(['active']);
     expect(p.simulator.stats().buys).toEqual({ [orderId]: 1 });
   });
 
@@ -198,7 +196,7 @@ describe('provisioning pipeline', () => {
     const bySweeper = await p.createOrder({ provisioningStatus: 'provisioning', lastProvisionAttempt: new Date(), packageName: '103.102' });
 
     await expect(request(config, queue, byRequest)).resolves.toMatchObject({ outcome: 'queued' });
-    const summary = await recoverOrders({ orders: p.db.orders, queue, logger, stuckAfterMs: config.worker.stuckAfterMs });
+    const summary = await recoverOrders({ orders: p.db.orderState, queue, logger, stuckAfterMs: config.worker.stuckAfterMs });
     expect(summary.reenqueued).toBeGreaterThanOrEqual(1);
 
     const [a, b] = await Promise.all([untilStatus(byRequest, 'active'), untilStatus(bySweeper, 'active')]);
@@ -213,7 +211,7 @@ describe('provisioning pipeline', () => {
     const longAgo = new Date(Date.now() - 11 * 60_000);
     await p.db.orders.collection.updateOne({ _id: (await p.order(orderId))._id }, { $set: { updatedAt: longAgo } });
 
-    const summary = await recoverOrders({ orders: p.db.orders, queue, logger, stuckAfterMs: config.worker.stuckAfterMs });
+    const summary = await recoverOrders({ orders: p.db.orderState, queue, logger, stuckAfterMs: config.worker.stuckAfterMs });
     expect(summary).toMatchObject({ failed: 1, reenqueued: 0 });
     const failed = await p.order(orderId);
     expect(failed.provisioningStatus).toBe('failed');
@@ -231,7 +229,7 @@ describe('provisioning pipeline', () => {
     // All but one still have their job; the one whose job was lost is the newest.
     await Promise.all(ids.slice(0, -1).map((id) => enqueueProvision(queue, id, 'payment')));
 
-    const summary = await recoverOrders({ orders: p.db.orders, queue, logger, stuckAfterMs: config.worker.stuckAfterMs });
+    const summary = await recoverOrders({ orders: p.db.orderState, queue, logger, stuckAfterMs: config.worker.stuckAfterMs });
     expect(summary).toEqual({ checked: 230, reenqueued: 1, failed: 0 });
     expect(await findLiveProvisionJob(queue, ids.at(-1) as string)).not.toBeNull();
   });
@@ -309,10 +307,11 @@ describe('provisioning pipeline', () => {
 
 describe('worker processes', () => {
   it('a worker killed with SIGKILL mid-provisioning: the job is taken up again, the order ends active, one buy', async () => {
-    const config = p.config({ JOB_LOCK_MS: '1500', LOCK_TTL_MS: '1500' });
+    const fast = { JOB_LOCK_MS: '1500', LOCK_TTL_MS: '1500', PROVIDER_TIMEOUT_MS: '1000' };
+    const config = p.config(fast);
     const queue = p.queue(config);
     p.simulator.setFaults({ ipDelayMs: 2_500 });
-    const victim = await p.spawnWorker(config, { JOB_LOCK_MS: '1500', LOCK_TTL_MS: '1500' });
+    const victim = await p.spawnWorker(config, fast);
     const orderId = await p.createOrder();
     await request(config, queue, orderId, 'payment');
 
@@ -327,7 +326,7 @@ describe('worker processes', () => {
     expect(p.simulator.stats().buys).toEqual({ [orderId]: 1 });
   }, 40_000);
 
-  it('SIGTERM mid-provisioning: the worker hands the job back without using an attempt and exits in time', async () => {
+  it('SIGTERM while waiting for the IP: the worker exits at once, the parked job stays live with its attempt unused, and another worker finishes it', async () => {
     const config = p.config();
     const queue = p.queue(config);
     p.simulator.setFaults({ ipDelayMs: 60_000 });
@@ -345,14 +344,34 @@ describe('worker processes', () => {
     const job = await queue.getJob(jobId);
     expect(job?.attemptsMade).toBe(0);
     expect(['delayed', 'waiting']).toContain(await job?.getState());
-    const handedBack = await p.order(orderId);
-    expect(handedBack.provisioningStatus).toBe('queued');
-    expect(handedBack.attempts.map((a) => a.outcome)).toEqual(['aborted']);
+    expect(job?.data.poll?.reference).toBe((await p.order(orderId)).providerReference);
 
     p.simulator.setFaults({ ipDelayMs: 50 });
     await p.startWorker(config);
     const active = await untilStatus(orderId, 'active');
-    expect(active.attempts.map((a) => a.outcome)).toEqual(['aborted', 'active']);
+    expect(active.attempts.map((a) => a.outcome)).toEqual(['active']);
+    expect(p.simulator.stats().buys).toEqual({ [orderId]: 1 });
+  }, 30_000);
+
+  it('SIGTERM during a buy: the buy is let finish, the attempt is handed back unused, and the next worker resumes it', async () => {
+    const config = p.config();
+    const queue = p.queue(config);
+    p.simulator.setFaults({ latency: { buy: [800, 800] }, ipDelayMs: 50 });
+    const worker = await p.spawnWorker(config, { SHUTDOWN_TIMEOUT_MS: '3000' });
+    const orderId = await p.createOrder();
+    const { jobId } = (await request(config, queue, orderId, 'payment')) as { jobId: string };
+    await waitFor(() => p.simulator.stats().buyRequests > 0, { message: 'the buy is under way' });
+    worker.kill('SIGTERM');
+    const [code] = (await once(worker, 'exit')) as [number | null];
+    expect(code).toBe(0);
+
+    const job = await queue.getJob(jobId);
+    expect(job?.attemptsMade).toBe(0);
+    const handedBack = await p.order(orderId);
+    expect(handedBack.providerReference).toEqual(expect.any(String));
+    await p.startWorker(config);
+    const active = await untilStatus(orderId, 'active');
+    expect(active.attempts.map((a) => a.outcome)).toEqual(expect.arrayContaining(['active']));
     expect(p.simulator.stats().buys).toEqual({ [orderId]: 1 });
   }, 30_000);
 

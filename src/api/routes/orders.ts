@@ -65,7 +65,7 @@ export function ordersRouter(deps: AppDeps): Router {
   router.post('/api/orders/:orderId/provision', jsonOnly, jsonBody, async (req, res) => {
     const { orderId } = parseRequest(OrderIdParamsSchema, req.params, 'order id');
     parseRequest(ProvisionBodySchema, req.body, 'request body (this route takes none)');
-    const result = await requestProvision({ orders: db.orders, queue, logger, now: deps.now }, orderId, 'admin');
+    const result = await requestProvision({ orders: db.orderState, queue, logger, now: deps.now }, orderId, 'admin');
     res.status(result.outcome === 'queued' ? 202 : 200).json(result);
   });
 
