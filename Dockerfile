@@ -1,26 +1,32 @@
 # syntax=docker/dockerfile:1
-# Build: compile TypeScript with the full dependency tree.
-FROM node:20-bookworm-slim AS build
+# Build: compile TypeScript and bundle the admin page with the full, locked dependency tree, then drop
+# the development packages. CI replays this stage outside Docker (.ci/image-replay): keep each step a
+# plain COPY or RUN.
+FROM node:24-bookworm-slim AS build
 WORKDIR /app
-ENV REDISMS_DISABLE_POSTINSTALL=1
 COPY package.json package-lock.json .npmrc ./
-# npm install (not ci): the lock file lacks other platforms' optional native builds; it installs the locked versions.
-RUN npm install --ignore-scripts --no-audit --no-fund
+RUN npm ci --no-audit --no-fund
 COPY tsconfig.json tsconfig.build.json ./
 COPY src ./src
 COPY workers ./workers
-RUN npm run build && npm prune --omit=dev --ignore-scripts
+RUN npm run build
+# prune keeps TypeScript, which bull-board's validator lists as an optional peer (for types only): 23 MB
+# the running service never loads.
+RUN npm prune --omit=dev --no-audit --no-fund && rm -rf node_modules/typescript
 
-# Run: production dependencies and compiled JavaScript only, as the unprivileged `node` user.
-FROM node:20-bookworm-slim AS runtime
+# Run: production packages and compiled JavaScript only (no dev tooling, no TypeScript sources), as the
+# unprivileged `node` user, which can write nothing here.
+FROM node:24-bookworm-slim AS runtime
 WORKDIR /app
 ENV NODE_ENV=production
-COPY --from=build --chown=node:node /app/node_modules ./node_modules
-COPY --from=build --chown=node:node /app/dist ./dist
-# The admin page (/admin) is bundled from TypeScript by esbuild in memory when the API starts; it
-# imports a few shared constants from src/domain, so the sources come along (read-only).
-COPY --from=build /app/src ./src
-COPY --chown=node:node package.json ./
+# The worker serves /healthz, /readyz and /metrics here; the API serves them on PORT (3000).
+ENV WORKER_METRICS_PORT=9464
+COPY --from=build /app/node_modules ./node_modules
+COPY --from=build /app/dist ./dist
+COPY --from=build /app/package.json ./package.json
 USER node
-EXPOSE 3000
+EXPOSE 3000 9464
+# Both roles: healthy while the process listening in this container answers /readyz with 200.
+HEALTHCHECK --interval=15s --timeout=5s --start-period=20s --retries=4 CMD ["node", "dist/src/healthcheck.js"]
+# The API; the worker runs the same image with: node dist/workers/provision.worker.js
 CMD ["node", "dist/src/server.js"]
