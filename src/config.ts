@@ -75,7 +75,7 @@ export const EnvironmentSchema = z.object({
   BUY_GRACE_MS: int(0).default(10_000),
   RATE_LIMIT_MAX_WAIT_MS: int(1_000).default(1_800_000),
 
-  WORKER_CONCURRENCY: int(1, 1000).default(10),
+  WORKER_CONCURRENCY: int(1, 1000).default(50),
   PROVISION_ATTEMPTS: int(1, 100).default(4),
   PROVISION_BACKOFF_MS: msList.default([60_000, 180_000, 300_000]),
   LOCK_TTL_MS: int(100).default(30_000),

@@ -47,8 +47,10 @@ export const ListOrdersQuerySchema = z.strictObject({
 });
 export type ListOrdersQuery = z.infer<typeof ListOrdersQuerySchema>;
 
-/** POST provision takes no body; an empty JSON object is tolerated. */
-export const ProvisionBodySchema = z.strictObject({}).optional();
+/** POST provision takes no body, or `{ "now": true }` to run a delayed live job at once (retry now). */
+export const ProvisionBodySchema = z
+  .strictObject({ now: z.boolean().optional().meta({ description: 'Run the live job now if it is waiting out a delay (backoff, lock wait, next poll)' }) })
+  .optional();
 
 export const PaymentSucceededEventSchema = z
   .object({
@@ -147,7 +149,7 @@ export const OrderListSchema = z
   })
   .meta({ id: 'OrderList' });
 
-export const ProvisionQueuedSchema = z.object({ outcome: z.literal('queued'), orderId: z.string(), jobId: z.string() }).meta({ id: 'ProvisionQueued' });
+export const ProvisionQueuedSchema = z.object({ outcome: z.enum(['queued', 'promoted']), orderId: z.string(), jobId: z.string() }).meta({ id: 'ProvisionQueued' });
 export const ProvisionAlreadyActiveSchema = z
   .object({ outcome: z.literal('already_active'), orderId: z.string() })
   .meta({ id: 'ProvisionAlreadyActive' });

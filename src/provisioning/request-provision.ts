@@ -12,7 +12,11 @@ export interface RequestProvisionDeps {
   now?: () => Date;
 }
 
-export type RequestProvisionResult = { outcome: 'queued'; orderId: string; jobId: string } | { outcome: 'already_active'; orderId: string };
+export type RequestProvisionResult =
+  | { outcome: 'queued'; orderId: string; jobId: string }
+  /** Retry now: the order's delayed job was moved forward to run at once. */
+  | { outcome: 'promoted'; orderId: string; jobId: string }
+  | { outcome: 'already_active'; orderId: string };
 
 /** Redis failures become `QueueUnavailableError` (503); nothing was written to MongoDB before them. */
 async function queueCall<T>(call: () => Promise<T>): Promise<T> {
@@ -26,15 +30,23 @@ async function queueCall<T>(call: () => Promise<T>): Promise<T> {
 }
 
 /**
- * Asks for an order to be provisioned now (admin Provision/Retry, or the sweeper): decides by the
- * shared rules, enqueues (collapsing into a live job), then marks the order `queued`. The order is
- * written only after the job exists, so a Redis outage leaves it untouched.
+ * Asks for an order to be provisioned now (admin Provision/Retry, the web app, or the sweeper): decides
+ * by the shared rules, enqueues (collapsing into a live job), then marks the order `queued`. The order
+ * is written only after the job exists, so a Redis outage leaves it untouched. With `runNow`, a live job
+ * that is waiting out a delay (backoff, lock wait, a provider's pause, the next poll) runs at once
+ * instead of answering `in_progress`.
  */
-export async function requestProvision(deps: RequestProvisionDeps, orderId: string, reason: AttemptReason): Promise<RequestProvisionResult> {
+export async function requestProvision(
+  deps: RequestProvisionDeps,
+  orderId: string,
+  reason: AttemptReason,
+  options: { runNow?: boolean } = {},
+): Promise<RequestProvisionResult> {
   const now = deps.now?.() ?? new Date();
   const order = await deps.orders.load(orderId);
-  const liveJob = order ? await queueCall(() => findLiveProvisionJob(deps.queue, orderId)) : null;
-  const decision = decideProvision(order, liveJob, now);
+  // Decided first without the queue: only an order that may be provisioned needs Redis at all, and
+  // the add itself says whether a live job holds the order (deduplication by order id).
+  const decision = decideProvision(order, null, now);
   switch (decision.kind) {
     case 'not_found':
       throw new OrderNotFoundError(`Order ${orderId} was not found.`);
@@ -43,19 +55,25 @@ export async function requestProvision(deps: RequestProvisionDeps, orderId: stri
     case 'not_provisionable':
       throw new NotProvisionableError(decision.message);
     case 'in_progress':
-      throw new ProvisionInProgressError(decision.message, decision.jobId, decision.state);
     case 'enqueue':
       break;
   }
-  if (decision.stuck) {
-    deps.logger.warn({ orderId, provisioningStatus: order?.provisioningStatus, reason }, 'order was stuck with no live job; enqueuing it again');
-  }
   const enqueued = await queueCall(() => enqueueProvision(deps.queue, orderId, reason, now));
   if (!enqueued.created) {
-    // Another request enqueued between our look and our add: answer as if we had seen its job.
     const live = await queueCall(() => findLiveProvisionJob(deps.queue, orderId));
-    const again = decideProvision(order, live ?? { id: enqueued.jobId, state: 'waiting', startedAt: now }, now);
-    if (again.kind === 'in_progress') throw new ProvisionInProgressError(again.message, again.jobId, again.state);
+    if (live) {
+      if (options.runNow && live.state === 'delayed') {
+        await queueCall(() => live.job.promote());
+        return { outcome: 'promoted', orderId, jobId: live.id };
+      }
+      const busy = decideProvision(order, live, now);
+      if (busy.kind === 'in_progress') throw new ProvisionInProgressError(busy.message, busy.jobId, busy.state);
+    }
+    // The live job finished between the add and the look: it has the last word on the order.
+    return { outcome: 'queued', orderId, jobId: enqueued.jobId };
+  }
+  if (decision.kind === 'enqueue' && decision.stuck) {
+    deps.logger.warn({ orderId, provisioningStatus: order?.provisioningStatus, reason }, 'order was stuck with no live job; enqueuing it again');
   }
   // Only if nothing touched the order since we read it: a fast worker may already have taken it (fence
   // moved) or even failed it (status moved), and its word wins.

@@ -17,7 +17,7 @@ describe('loadConfig', () => {
   it('gives the documented defaults in development', () => {
     const config = loadConfig({});
     expect(config.worker).toMatchObject({
-      concurrency: 10,
+      concurrency: 50,
       attempts: 4,
       backoffMs: [60_000, 180_000, 300_000],
       lockTtlMs: 30_000,
@@ -54,6 +54,11 @@ describe('loadConfig', () => {
     const { ADMIN_TOKEN: _a, CREDENTIALS_KEY: _c, ...partial } = productionEnv;
     expect(() => loadConfig(partial)).toThrow(/ADMIN_TOKEN, CREDENTIALS_KEY/);
     expect(loadConfig(productionEnv).isProduction).toBe(true);
+  });
+
+  it('refuses a package lock TTL that a buy and its grace could outlast', () => {
+    expect(() => loadConfig({ LOCK_TTL_MS: '20000', PROVIDER_TIMEOUT_MS: '15000', BUY_GRACE_MS: '10000' })).toThrow(/LOCK_TTL_MS: must exceed PROVIDER_TIMEOUT_MS \+ BUY_GRACE_MS/);
+    expect(loadConfig({ LOCK_TTL_MS: '30000', PROVIDER_TIMEOUT_MS: '15000', BUY_GRACE_MS: '10000' }).worker.lockTtlMs).toBe(30_000);
   });
 
   it('treats an empty variable as unset', () => {

@@ -64,9 +64,9 @@ export function ordersRouter(deps: AppDeps): Router {
 
   router.post('/api/orders/:orderId/provision', jsonOnly, jsonBody, async (req, res) => {
     const { orderId } = parseRequest(OrderIdParamsSchema, req.params, 'order id');
-    parseRequest(ProvisionBodySchema, req.body, 'request body (this route takes none)');
-    const result = await requestProvision({ orders: db.orderState, queue, logger, now: deps.now }, orderId, 'admin');
-    res.status(result.outcome === 'queued' ? 202 : 200).json(result);
+    const body = parseRequest(ProvisionBodySchema, req.body, 'request body (none, or { "now": true })');
+    const result = await requestProvision({ orders: db.orderState, queue, logger, now: deps.now }, orderId, 'admin', { runNow: body?.now === true });
+    res.status(result.outcome === 'already_active' ? 200 : 202).json(result);
   });
 
   return router;
