@@ -53,8 +53,8 @@ export class CommandArgs {
     const value = this.command[field];
     if (value === undefined || value === null) return false;
     if (typeof value === 'boolean') return value;
-    if (typeof value === 'number') return value !== 0;
-    throw this.wrongType(field, value, 'bool');
+    const number = readNumber(value, () => this.wrongType(field, value, 'bool'));
+    return number !== 0;
   }
 
   string(field: string): string | undefined {
@@ -86,6 +86,6 @@ export function readNumber(value: unknown, onWrongType: () => Error): number | u
   if (typeof value === 'bigint') return Number(value);
   const type = bsonTypeOf(value);
   if (type === 'Long') return (value as Long).toNumber();
-  if (type === 'Int32' || type === 'Double') return (value as Int32 | Double).valueOf();
+  if (type === 'Int32' || type === 'Double') return (value as Int32 | Double).value;
   throw onWrongType();
 }

@@ -9,11 +9,19 @@ const MAX_BATCH_BYTES = 16 * 1024 * 1024 - 16 * 1024;
 /** mongod's cursorTimeoutMillis default. */
 const IDLE_TIMEOUT_MS = 10 * 60 * 1000;
 
+/**
+ * Turns a result the cursor holds into what the client receives when its batch is served: a find cursor
+ * re-reads the document by `_id` (undefined once deleted or no longer matching) and projects it, so a
+ * getMore never hands out a document as it was when the query ran.
+ */
+export type ServeDocument = (doc: Doc) => Doc | undefined;
+
 interface OpenCursor {
   ns: string;
   docs: Doc[];
   position: number;
   lastUsed: number;
+  serve: ServeDocument | undefined;
 }
 
 export interface BatchResult {
@@ -22,22 +30,28 @@ export interface BatchResult {
   batch: Doc[];
 }
 
+export interface OpenOptions {
+  batchSize?: number;
+  singleBatch?: boolean;
+  serve?: ServeDocument;
+}
+
 /**
- * Server-side cursors. Results are materialised when the cursor opens: stored documents are never
- * mutated (writes swap in copies), so holding references is a consistent snapshot and costs no copies.
- * Cursors are server-wide, not per connection, because the driver may send getMore on any pooled socket.
+ * Server-side cursors. Cursors are server-wide, not per connection, because the driver may send getMore
+ * on any pooled socket.
  */
 export class CursorRegistry {
   private readonly cursors = new Map<number, OpenCursor>();
   // A random start keeps ids from different server runs apart (helps when reading logs).
   private nextId = 1 + Math.floor(Math.random() * 1_000_000_000);
 
-  open(ns: string, docs: Doc[], options: { batchSize?: number; singleBatch?: boolean } = {}): BatchResult {
+  open(ns: string, docs: Doc[], options: OpenOptions = {}): BatchResult {
     this.pruneIdle(Date.now());
-    const batch = takeBatch(docs, 0, options.batchSize ?? DEFAULT_FIRST_BATCH);
-    if (options.singleBatch || batch.length >= docs.length) return { id: Long.ZERO, batch };
+    const cursor: OpenCursor = { ns, docs, position: 0, lastUsed: Date.now(), serve: options.serve };
+    const batch = takeBatch(cursor, options.batchSize ?? DEFAULT_FIRST_BATCH);
+    if (options.singleBatch || cursor.position >= docs.length) return { id: Long.ZERO, batch };
     const id = this.nextId++;
-    this.cursors.set(id, { ns, docs, position: batch.length, lastUsed: Date.now() });
+    this.cursors.set(id, cursor);
     return { id: Long.fromNumber(id), batch };
   }
 
@@ -47,9 +61,14 @@ export class CursorRegistry {
     if (cursor.ns !== ns) {
       throw new CommandError('Unauthorized', `Requested getMore on namespace '${ns}', but cursor belongs to a different namespace ${cursor.ns}`);
     }
-    const batch = takeBatch(cursor.docs, cursor.position, batchSize && batchSize > 0 ? batchSize : Infinity);
-    cursor.position += batch.length;
     cursor.lastUsed = Date.now();
+    let batch: Doc[];
+    try {
+      batch = takeBatch(cursor, batchSize && batchSize > 0 ? batchSize : Infinity);
+    } catch (error) {
+      this.cursors.delete(id);
+      throw error;
+    }
     if (cursor.position < cursor.docs.length) return { id: Long.fromNumber(id), batch };
     this.cursors.delete(id);
     return { id: Long.ZERO, batch };
@@ -71,16 +90,25 @@ export class CursorRegistry {
   }
 }
 
-/** Up to `count` documents from `start`, stopping early so the reply stays under the BSON size limit. */
-function takeBatch(docs: Doc[], start: number, count: number): Doc[] {
-  const end = Math.min(docs.length, start + count);
+/**
+ * Up to `count` documents from the cursor's position, served as they are now, stopping early so the reply
+ * stays under the BSON size limit. Results that no longer exist are passed over.
+ */
+function takeBatch(cursor: OpenCursor, count: number): Doc[] {
+  const batch: Doc[] = [];
   let bytes = 0;
-  let stop = start;
-  while (stop < end) {
-    const doc = docs[stop] as Doc;
-    bytes += calculateObjectSize(doc, { ignoreUndefined: true }) + 16;
-    if (bytes > MAX_BATCH_BYTES && stop > start) break;
-    stop += 1;
+  while (batch.length < count && cursor.position < cursor.docs.length) {
+    const held = cursor.docs[cursor.position] as Doc;
+    const doc = cursor.serve ? cursor.serve(held) : held;
+    if (doc === undefined) {
+      cursor.position += 1;
+      continue;
+    }
+    const size = calculateObjectSize(doc, { ignoreUndefined: true }) + 16;
+    if (bytes + size > MAX_BATCH_BYTES && batch.length > 0) break;
+    bytes += size;
+    batch.push(doc);
+    cursor.position += 1;
   }
-  return docs.slice(start, stop);
+  return batch;
 }

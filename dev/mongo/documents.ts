@@ -77,10 +77,6 @@ function canonicalObjectKey(value: unknown): string {
   }
 }
 
-export function sameValue(a: unknown, b: unknown): boolean {
-  return canonicalKey(a) === canonicalKey(b);
-}
-
 /**
  * Every value an index sees at a dotted path: arrays on the way fan out (multikey), an empty array or a
  * missing field gives `undefined` (indexed as null).
@@ -160,5 +156,7 @@ export function bsonTypeName(value: unknown): string {
   if (typeof value === 'boolean') return 'bool';
   if (typeof value === 'string') return 'string';
   if (isPlainObject(value)) return 'object';
-  return bsonTypeOf(value)?.toLowerCase() ?? typeof value;
+  const type = bsonTypeOf(value);
+  const names: Record<string, string> = { Int32: 'int', Double: 'double', Long: 'long', Decimal128: 'decimal', ObjectId: 'objectId', Binary: 'binData' };
+  return (type && names[type]) ?? type?.toLowerCase() ?? typeof value;
 }

@@ -12,10 +12,12 @@ export const ErrorCode = {
   IllegalOperation: 20,
   NamespaceNotFound: 26,
   IndexNotFound: 27,
+  PathNotViable: 28,
   ConflictingUpdateOperators: 40,
   CursorNotFound: 43,
   NamespaceExists: 48,
   DollarPrefixedFieldName: 52,
+  EmptyFieldName: 56,
   InvalidIdField: 53,
   CommandNotFound: 59,
   ImmutableField: 66,
@@ -24,12 +26,21 @@ export const ErrorCode = {
   InvalidNamespace: 73,
   IndexOptionsConflict: 85,
   IndexKeySpecsConflict: 86,
+  CommandNotSupported: 115,
+  DocumentValidationFailure: 121,
+  CommandNotSupportedOnView: 166,
+  QueryPlanKilled: 175,
+  InvalidIndexSpecificationOption: 197,
   CannotIndexParallelArrays: 171,
   UnsupportedOpQueryCommand: 352,
   BSONObjectTooLarge: 10334,
   DuplicateKey: 11000,
   Location40414: 40414,
+  Location40415: 40415,
+  Location40324: 40324,
   Location40571: 40571,
+  Location31250: 31250,
+  Location31254: 31254,
 } as const;
 
 export type ErrorCodeName = keyof typeof ErrorCode;
@@ -47,6 +58,22 @@ export class CommandError extends Error {
     super(message);
     this.code = ErrorCode[codeName];
   }
+}
+
+/** Marks every refusal, so clients and the spec runner can tell "not implemented here" from a real error. */
+export const NOT_SUPPORTED = 'is not supported by the embedded MongoDB dev server';
+
+/**
+ * Something mongod would do that this server does not: refused out loud (BadValue, as mongod answers
+ * unknown options) rather than ignored or approximated.
+ */
+export function notSupported(what: string): CommandError {
+  return new CommandError('BadValue', `${what} ${NOT_SUPPORTED}`);
+}
+
+/** A whole command this server does not implement. */
+export function commandNotSupported(name: string): CommandError {
+  return new CommandError('CommandNotSupported', `command ${name} ${NOT_SUPPORTED}`);
 }
 
 export function duplicateKeyError(ns: string, indexName: string, keyPattern: Doc, keyValue: Doc): CommandError {

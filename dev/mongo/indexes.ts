@@ -1,6 +1,9 @@
-import { Query } from 'mingo';
-import { canonicalKey, isPlainObject, valuesAtPath, type Doc } from './documents';
-import { CommandError, duplicateKeyError } from './errors';
+import { Query } from 'mingo/query';
+import { parseCollation } from './collation';
+import { canonicalKey, formatValue, isPlainObject, valuesAtPath, type Doc } from './documents';
+import { CommandError, duplicateKeyError, notSupported } from './errors';
+import { queryContext } from './query-operators';
+import { numericKind, queryForm, toDouble } from './values';
 
 /** An index specification as listIndexes returns it. */
 export interface IndexSpec extends Doc {
@@ -25,7 +28,15 @@ export function defaultIndexName(key: Doc): string {
 }
 
 function validDirection(direction: unknown): boolean {
-  return (typeof direction === 'number' && direction !== 0 && Number.isFinite(direction)) || typeof direction === 'string';
+  if (typeof direction === 'string') return true;
+  const value = numericKind(direction) === undefined ? Number.NaN : toDouble(direction);
+  return value !== 0 && Number.isFinite(value);
+}
+
+/** Index options arrive as any BSON type (`unique: 1`, `sparse: Int32(1)`); mongod reads them as booleans. */
+function truthy(value: unknown): boolean {
+  if (numericKind(value) !== undefined) return toDouble(value) !== 0;
+  return Boolean(value);
 }
 
 /** Validates one `createIndexes` entry and fills the name and version like mongod. */
@@ -43,16 +54,27 @@ export function parseIndexSpec(raw: unknown): IndexSpec {
   const name = raw.name === undefined ? defaultIndexName(key) : raw.name;
   if (typeof name !== 'string' || name.length === 0) throw new CommandError('CannotCreateIndex', 'index name must be a non-empty string');
   const { ns: _ns, v: _v, background: _background, key: _key, name: _name, ...options } = raw;
+  const invalid = Object.keys(options).find((option) => !INDEX_OPTIONS.has(option));
+  if (invalid) throw new CommandError('InvalidIndexSpecificationOption', `The field '${invalid}' is not valid for an index specification. Specification: ${formatValue(raw)}`);
+  // Unique keys would have to compare under the collation; only unique indexes keep keys here.
+  if (parseCollation(options.collation)) throw notSupported('an index with a non-simple collation');
+  if (options.hidden !== undefined) throw notSupported('a hidden index');
   // listIndexes shows v, key, name first, then the options.
   return { v: 2, key, name, ...options };
 }
+
+/** Index options mongod accepts. Indexes other than unique ones are metadata here, so most are just kept. */
+const INDEX_OPTIONS = new Set([
+  'unique', 'sparse', 'partialFilterExpression', 'expireAfterSeconds', 'collation', 'hidden', 'storageEngine', 'weights', 'default_language',
+  'language_override', 'textIndexVersion', '2dsphereIndexVersion', 'bits', 'min', 'max', 'bucketSize', 'wildcardProjection',
+]);
 
 /** The options that make two specs "the same index" (mongod ignores cosmetic ones such as `background`). */
 function semanticKey(spec: IndexSpec): string {
   return canonicalKey({
     key: spec.key,
-    unique: Boolean(spec.unique),
-    sparse: Boolean(spec.sparse),
+    unique: truthy(spec.unique),
+    sparse: truthy(spec.sparse),
     partialFilterExpression: spec.partialFilterExpression,
     expireAfterSeconds: spec.expireAfterSeconds,
     collation: spec.collation,
@@ -77,10 +99,10 @@ export class Index {
 
   constructor(readonly spec: IndexSpec) {
     this.fields = Object.keys(spec.key);
-    this.unique = Boolean(spec.unique);
-    this.sparse = Boolean(spec.sparse);
+    this.unique = truthy(spec.unique);
+    this.sparse = truthy(spec.sparse);
     const partial = spec.partialFilterExpression;
-    this.partial = isPlainObject(partial) ? new Query(partial) : undefined;
+    this.partial = isPlainObject(partial) ? new Query(queryForm(partial), { context: queryContext(undefined) }) : undefined;
     this.identity = semanticKey(spec);
   }
 
@@ -99,7 +121,7 @@ export class Index {
 
   /** The keys a document puts into this index, or none when sparse/partial leave it out. */
   private keysOf(doc: Doc): IndexKey[] {
-    if (this.partial && !this.partial.test(doc)) return [];
+    if (this.partial && !this.partial.test(queryForm(doc))) return [];
     const perField = this.fields.map((field) => dedupe(valuesAtPath(doc, field)));
     if (this.sparse && perField.every((values) => values.every((value) => value === undefined))) return [];
     if (perField.filter((values) => values.length > 1).length > 1) {

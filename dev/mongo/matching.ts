@@ -1,31 +1,73 @@
-import { Aggregator, find, ProcessingMode, Query } from 'mingo';
-import type { CollationSpec, Options, SortSpec } from 'mingo/types';
-import { cloneValue, isPlainObject, withIdFirst, type Doc } from './documents';
-import { CommandError, toCommandError } from './errors';
+import { Aggregator } from 'mingo/aggregator';
+import { ProcessingMode } from 'mingo/core';
+import { Query } from 'mingo/query';
+import type { Options } from 'mingo/types';
+import { isPlainObject, withIdFirst, type Doc } from './documents';
+import { CommandError, notSupported, toCommandError } from './errors';
+import { applyPlainProjection, isPlainProjection } from './projection';
+import { queryContext, rememberTypedSource, sortDocuments } from './query-operators';
 import type { Collection } from './store';
+import { numericKind, queryForm, type StringComparer } from './values';
 
-/** Per-command settings passed to mingo: `let` variables, collation, and how `$lookup` finds collections. */
+/**
+ * Per-command settings: evaluated `let` variables, the collation's string comparer, and how `$lookup`
+ * finds collections. Everything handed to mingo goes through queryForm (values.ts) and the operator
+ * context of query-operators.ts.
+ */
 export interface QuerySettings {
   variables?: Doc;
-  collation?: Doc;
+  strings?: StringComparer;
   resolveCollection?: (name: string) => Doc[];
 }
 
 export function mingoOptions(settings: QuerySettings = {}): Partial<Options> {
-  const locale = settings.collation?.locale;
-  const collation = typeof locale === 'string' && locale !== 'simple' ? (settings.collation as unknown as CollationSpec) : undefined;
   return {
     idKey: '_id',
-    ...(settings.variables ? { variables: settings.variables } : {}),
-    ...(collation ? { collation } : {}),
+    context: queryContext(settings.strings),
+    ...(settings.variables ? { variables: queryForm(settings.variables) } : {}),
     ...(settings.resolveCollection ? { collectionResolver: settings.resolveCollection } : {}),
   };
 }
 
+/** The query form of a stored document, built once per stored version (stored documents are immutable). */
+const queryForms = new WeakMap<Doc, Doc>();
+
+export function queryDocument(doc: Doc): Doc {
+  let form = queryForms.get(doc);
+  if (!form) {
+    form = queryForm(doc);
+    queryForms.set(doc, form);
+    rememberTypedSource(form, doc);
+  }
+  return form;
+}
+
+/**
+ * Query operators whose string comparisons honour a collation here. Under a non-simple collation any
+ * other operator ($expr, $all, $where…) is refused: mingo would compare its strings binary.
+ */
+const COLLATION_AWARE = new Set([
+  '$eq', '$ne', '$gt', '$gte', '$lt', '$lte', '$in', '$nin', '$and', '$or', '$nor', '$not', '$exists', '$type', '$elemMatch', '$size',
+  '$regex', '$options', '$mod', '$bitsAllSet', '$bitsAnySet', '$bitsAllClear', '$bitsAnyClear',
+]);
+
+function assertCollationAware(filter: unknown): void {
+  if (Array.isArray(filter)) {
+    filter.forEach(assertCollationAware);
+    return;
+  }
+  if (!isPlainObject(filter)) return;
+  for (const [key, value] of Object.entries(filter)) {
+    if (key.startsWith('$') && !COLLATION_AWARE.has(key)) throw notSupported(`query operator ${key} with a non-simple collation`);
+    assertCollationAware(value);
+  }
+}
+
 /** Compiles a filter up front so an unknown operator is a BadValue reply, not an error mid-scan. */
 export function compileFilter(filter: Doc, settings: QuerySettings = {}): Query {
+  if (settings.strings) assertCollationAware(filter);
   try {
-    return new Query(filter, mingoOptions(settings));
+    return new Query(queryForm(filter), mingoOptions(settings));
   } catch (error) {
     throw toCommandError(error);
   }
@@ -36,23 +78,25 @@ export function matchDocuments(collection: Collection, filter: Doc, settings: Qu
   const query = Object.keys(filter).length ? compileFilter(filter, settings) : undefined;
   const matches: Doc[] = [];
   for (const doc of collection.candidates(filter)) {
-    if (query && !query.test(doc)) continue;
+    if (query && !query.test(queryDocument(doc))) continue;
     matches.push(doc);
     if (limit > 0 && matches.length >= limit) break;
   }
   return matches;
 }
 
-/** Normalises a sort document to mingo's `{ field: 1 | -1 }`; `$natural` is handled by the caller. */
-export function parseSort(sort: Doc | undefined): SortSpec | undefined {
+/** Validates a sort document and normalises it to `{ field: 1 | -1 }`; `$natural` is handled by the caller. */
+export function parseSort(sort: Doc | undefined): Record<string, 1 | -1> | undefined {
   if (!sort || Object.keys(sort).length === 0) return undefined;
-  const spec: SortSpec = {};
+  const spec: Record<string, 1 | -1> = {};
   for (const [field, direction] of Object.entries(sort)) {
     if (field === '$natural') continue;
-    if (typeof direction !== 'number' || direction === 0) {
+    if (isPlainObject(direction) && '$meta' in direction) throw notSupported(`sort by { $meta: ${String(direction.$meta)} }`);
+    const value = typeof direction === 'number' ? direction : Number(direction?.valueOf());
+    if (value !== 1 && value !== -1) {
       throw new CommandError('BadValue', `$sort key ordering must be 1 (for ascending) or -1 (for descending); got ${JSON.stringify(direction)} for ${field}`);
     }
-    spec[field] = direction > 0 ? 1 : -1;
+    spec[field] = value;
   }
   return Object.keys(spec).length ? spec : undefined;
 }
@@ -65,36 +109,24 @@ export interface FindSpec {
   limit?: number;
 }
 
-/** find/findAndModify/count semantics: filter, then sort, skip, limit, then projection. */
+/** find/findAndModify/count semantics: filter, then sort, skip, limit (projection is applied by callers). */
 export function findDocuments(collection: Collection, spec: FindSpec, settings: QuerySettings = {}): Doc[] {
   const sort = parseSort(spec.sort);
   let matches = matchDocuments(collection, spec.filter, settings);
   if (spec.sort?.$natural !== undefined && Number(spec.sort.$natural) < 0) matches = matches.reverse();
-  const needsCursor = sort || (spec.projection && Object.keys(spec.projection).length > 0);
-  if (!needsCursor) return window(matches, spec.skip, spec.limit);
-  try {
-    // The filter already ran; mingo only sorts and projects here.
-    const cursor = find(matches, {}, spec.projection ?? {}, mingoOptions(settings));
-    if (sort) cursor.sort(sort);
-    if (spec.skip) cursor.skip(spec.skip);
-    if (spec.limit) cursor.limit(spec.limit);
-    // mingo's projection appends _id; mongod keeps it first.
-    return (cursor.all() as Doc[]).map(withIdFirst);
-  } catch (error) {
-    throw toCommandError(error);
-  }
+  if (sort) matches = sortDocuments(matches, sort, settings.strings);
+  const skip = spec.skip ?? 0;
+  return spec.limit ? matches.slice(skip, skip + spec.limit) : skip ? matches.slice(skip) : matches;
 }
 
-function window(docs: Doc[], skip = 0, limit = 0): Doc[] {
-  if (!skip && !limit) return docs;
-  return docs.slice(skip, limit ? skip + limit : undefined);
-}
-
-/** Applies a find-style projection to one document (findAndModify's `fields`). */
+/** Applies a find-style projection to one document. */
 export function project(doc: Doc, projection: Doc | undefined, settings: QuerySettings = {}): Doc {
   if (!projection || Object.keys(projection).length === 0) return doc;
+  if (isPlainProjection(projection)) return applyPlainProjection(doc, projection);
   try {
-    return withIdFirst((find([doc], {}, projection, mingoOptions(settings)).all()[0] as Doc | undefined) ?? {});
+    const result = new Query({}, mingoOptions(settings)).find<Doc>([queryDocument(doc)], queryForm(projection)).all()[0];
+    // mingo's projection appends _id; mongod keeps it first.
+    return withIdFirst(result ?? {});
   } catch (error) {
     throw toCommandError(error);
   }
@@ -102,17 +134,58 @@ export function project(doc: Doc, projection: Doc | undefined, settings: QuerySe
 
 /**
  * Stages that never write into their input documents. Any other stage ($addFields on a nested path,
- * $unwind, …) gets cloned input, because the input is the stored documents themselves.
+ * $unwind, …) gets cloned input, because the input is the cached query forms of stored documents.
  */
 const NON_MUTATING_STAGES = new Set(['$match', '$sort', '$skip', '$limit', '$count', '$group', '$sortByCount']);
 
-/** Stages this server refuses rather than silently ignoring (they would write to other collections). */
-const UNSUPPORTED_STAGES = new Set(['$out', '$merge', '$changeStream', '$currentOp', '$listSessions', '$search', '$vectorSearch']);
+/** Stages mingo implements (besides $out/$merge, which aggregate-output.ts does). */
+const SUPPORTED_STAGES = new Set([
+  '$addFields', '$bucket', '$bucketAuto', '$count', '$densify', '$documents', '$facet', '$fill', '$graphLookup', '$group', '$limit',
+  '$lookup', '$match', '$project', '$redact', '$replaceRoot', '$replaceWith', '$sample', '$set', '$setWindowFields', '$skip', '$sort',
+  '$sortByCount', '$unionWith', '$unset', '$unwind',
+]);
 
-function stageName(stage: Doc): string {
+/** MongoDB stages this server does not have: refused by name, not reported as unknown. */
+const KNOWN_UNSUPPORTED_STAGES = new Set([
+  '$changeStream', '$changeStreamSplitLargeEvent', '$collStats', '$currentOp', '$geoNear', '$indexStats', '$listSampledQueries',
+  '$listSearchIndexes', '$listSessions', '$planCacheStats', '$search', '$searchMeta', '$shardedDataDistribution', '$vectorSearch',
+]);
+
+/** Under a non-simple collation only these stages are exact (mingo groups and compares expressions binary). */
+const COLLATION_SAFE_STAGES = new Set(['$match', '$sort', '$skip', '$limit', '$count', '$project', '$unset', '$documents']);
+
+/** Accumulators that never compare strings. */
+const COLLATION_NEUTRAL_ACCUMULATORS = new Set(['$sum', '$avg', '$count', '$push', '$first', '$last']);
+
+/**
+ * A `$group` on a constant key with accumulators that never compare strings (the driver's countDocuments:
+ * `{ _id: 1, n: { $sum: 1 } }`) gives the same result under any collation.
+ */
+function isCollationNeutralGroup(spec: unknown): boolean {
+  if (!isPlainObject(spec)) return false;
+  const { _id: key, ...accumulators } = spec;
+  const constantKey = key === null || typeof key === 'boolean' || numericKind(key) !== undefined;
+  return constantKey && Object.values(accumulators).every((accumulator) => isPlainObject(accumulator) && Object.keys(accumulator).every((name) => COLLATION_NEUTRAL_ACCUMULATORS.has(name)));
+}
+
+export function stageName(stage: Doc): string {
   const keys = Object.keys(stage);
-  if (keys.length !== 1) throw new CommandError('BadValue', 'A pipeline stage specification object must contain exactly one field.');
+  if (keys.length !== 1) throw new CommandError('Location40324', 'A pipeline stage specification object must contain exactly one field.');
   return keys[0] as string;
+}
+
+function checkStages(pipeline: Doc[], settings: QuerySettings): void {
+  for (const stage of pipeline) {
+    const name = stageName(stage);
+    if (KNOWN_UNSUPPORTED_STAGES.has(name)) throw notSupported(name);
+    if (!SUPPORTED_STAGES.has(name)) throw new CommandError('Location40324', `Unrecognized pipeline stage name: '${name}'`);
+    const neutral = COLLATION_SAFE_STAGES.has(name) || (name === '$group' && isCollationNeutralGroup(stage.$group));
+    if (settings.strings && !neutral) throw notSupported(`${name} with a non-simple collation`);
+    if (settings.strings && (name === '$project' || name === '$unset') && isPlainObject(stage[name]) && !isPlainProjection(stage[name])) {
+      throw notSupported(`${name} with expressions under a non-simple collation`);
+    }
+    if (name === '$match' && settings.strings) assertCollationAware(stage.$match);
+  }
 }
 
 /**
@@ -137,27 +210,47 @@ function rewriteStages(pipeline: Doc[]): Doc[] {
   });
 }
 
-/** Runs a pipeline; a leading `$match` goes through the collection's point lookups first. */
-export function aggregateDocuments(collection: Collection | undefined, stages: Doc[], settings: QuerySettings = {}): Doc[] {
+/**
+ * Runs a pipeline (without a final $out/$merge); a leading `$match` goes through the collection's point
+ * lookups first. Documents that pass through unchanged come back as the stored, typed documents.
+ */
+export function aggregateDocuments(collection: Collection | undefined, stages: Doc[], settings: QuerySettings = {}, input?: Doc[]): Doc[] {
+  checkStages(stages, settings);
   const pipeline = rewriteStages(stages);
-  const names = pipeline.map(stageName);
-  const unsupported = names.find((name) => UNSUPPORTED_STAGES.has(name));
-  if (unsupported) throw new CommandError('BadValue', `${unsupported} is not supported by the embedded MongoDB dev server`);
   const [first] = pipeline;
-  const leadingMatch = first && names[0] === '$match' && isPlainObject(first.$match) ? first.$match : undefined;
-  const source = collection ? (leadingMatch ? matchDocuments(collection, leadingMatch, settings) : [...collection.documents()]) : [];
+  const leadingMatch = !input && collection && first && stageName(first) === '$match' && isPlainObject(first.$match) ? first.$match : undefined;
+  const source = input ?? (collection ? (leadingMatch ? matchDocuments(collection, leadingMatch, settings) : [...collection.documents()]) : []);
   const rest = leadingMatch ? pipeline.slice(1) : pipeline;
   if (rest.length === 0) return source;
   const mutating = rest.some((stage) => !NON_MUTATING_STAGES.has(stageName(stage)));
   try {
     const options = { ...mingoOptions(settings), processingMode: mutating ? ProcessingMode.CLONE_INPUT : ProcessingMode.CLONE_OFF };
-    return new Aggregator(rest, options).run<Doc>(source).map(withIdFirst);
+    const forms = source.map(queryDocument);
+    const typed = new Map(forms.map((form, index) => [form, source[index] as Doc]));
+    return new Aggregator(queryForm(rest), options).run<Doc>(forms).map((doc) => typed.get(doc) ?? withIdFirst(doc));
   } catch (error) {
     throw toCommandError(error);
   }
 }
 
-/** `$lookup`/`$graphLookup` read other collections of the same database; they get copies. */
+/** `$lookup`/`$graphLookup` read other collections of the same database; they get query-form copies. */
 export function collectionResolver(lookup: (name: string) => Collection | undefined): (name: string) => Doc[] {
-  return (name) => [...(lookup(name)?.documents() ?? [])].map((doc) => cloneValue(doc));
+  return (name) => [...(lookup(name)?.documents() ?? [])].map((doc) => queryForm(doc));
+}
+
+/**
+ * Evaluates a command's `let` (expressions such as `{ $literal: … }` or `$$NOW`, evaluated once, as mongod
+ * does) into plain variable values.
+ */
+export function evaluateVariables(letDoc: Doc | undefined): Doc | undefined {
+  if (!letDoc) return undefined;
+  for (const name of Object.keys(letDoc)) {
+    if (!/^[a-z][A-Za-z0-9_]*$/.test(name)) throw new CommandError('FailedToParse', `'${name}' starts with an invalid character for a user variable name`);
+  }
+  try {
+    const [values] = new Aggregator([{ $addFields: queryForm(letDoc) }], mingoOptions()).run<Doc>([{}]);
+    return values ?? {};
+  } catch (error) {
+    throw toCommandError(error);
+  }
 }

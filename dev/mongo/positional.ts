@@ -1,7 +1,8 @@
-import { Query } from 'mingo';
+import type { Query } from 'mingo/query';
 import { isPlainObject, setPath, type Doc } from './documents';
-import { CommandError, toCommandError } from './errors';
-import { mingoOptions, type QuerySettings } from './matching';
+import { CommandError } from './errors';
+import { compileFilter, type QuerySettings } from './matching';
+import { queryForm } from './values';
 
 /**
  * Resolves `$`, `$[]` and `$[id]` in update paths to concrete array indexes before mingo applies the update.
@@ -56,11 +57,7 @@ class PathResolver {
   }
 
   private compile(filter: Doc): Query {
-    try {
-      return new Query(filter, mingoOptions(this.settings));
-    } catch (error) {
-      throw toCommandError(error);
-    }
+    return compileFilter(filter, this.settings);
   }
 
   expand(path: string): string[] {
@@ -90,7 +87,7 @@ class PathResolver {
     const id = IDENTIFIER.exec(part)?.[1];
     const filter = id === undefined ? undefined : this.filters.get(id);
     if (!filter) throw new CommandError('BadValue', `No array filter found for identifier '${id ?? part}' in path '${path}'`);
-    return all.filter((index) => filter.test({ [id as string]: array[index] }));
+    return all.filter((index) => filter.test({ [id as string]: queryForm(array[index]) }));
   }
 
   /** `$`: the first element that satisfies the filter's conditions on this array field. */
@@ -100,7 +97,7 @@ class PathResolver {
       const query = this.compile(Object.fromEntries(conditions));
       const index = array.findIndex((element) => {
         const probe: Doc = {};
-        setPath(probe, arrayPath, [element]);
+        setPath(probe, arrayPath, [queryForm(element)]);
         return query.test(probe);
       });
       if (index >= 0) return index;

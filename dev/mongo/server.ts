@@ -3,6 +3,7 @@ import { CursorRegistry } from './cursors';
 import type { Doc } from './documents';
 import { CommandError, errorReply } from './errors';
 import { OP_QUERY_COMMANDS, runCommand, type Dispatch, type ServerInfo } from './commands';
+import { SessionRegistry } from './sessions';
 import { Store } from './store';
 import {
   decodeMessage,
@@ -26,6 +27,7 @@ export class WireServer {
   private readonly sockets = new Set<Socket>();
   private readonly store = new Store();
   private readonly cursors = new CursorRegistry();
+  private readonly sessions = new SessionRegistry();
   private readonly info: ServerInfo;
   private connectionsCreated = 0;
   private nextResponseId = 1;
@@ -61,6 +63,7 @@ export class WireServer {
       for (const socket of this.sockets) socket.destroy();
       this.sockets.clear();
       this.cursors.clear();
+      this.sessions.clear();
       this.store.clear();
       this.server.close(() => resolve());
     });
@@ -75,6 +78,7 @@ export class WireServer {
     const dispatch: Dispatch = {
       store: this.store,
       cursors: this.cursors,
+      sessions: this.sessions,
       server: this.info,
       connection: { id: this.connectionsCreated, remote: `${socket.remoteAddress ?? ''}:${socket.remotePort ?? 0}` },
     };

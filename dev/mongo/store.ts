@@ -1,7 +1,9 @@
-import { UUID } from 'bson';
+import { UUID, type Double } from 'bson';
 import { bsonTypeOf, canonicalKey, isPlainObject, valuesAtPath, type Doc } from './documents';
-import { CommandError, duplicateKeyError } from './errors';
+import { CommandError, duplicateKeyError, notSupported } from './errors';
 import { ID_INDEX_SPEC, Index, sameKeyPattern, type IndexSpec } from './indexes';
+import { Validation } from './validation';
+import { numericKind, toDouble } from './values';
 
 /**
  * Values for which the canonical map key and mingo's equality agree, so an equality filter on them can go
@@ -13,7 +15,8 @@ function isPointValue(value: unknown): boolean {
   if (typeof value === 'number') return !Number.isNaN(value);
   if (value instanceof Date) return true;
   const type = bsonTypeOf(value);
-  return type === 'ObjectId' || type === 'Long';
+  if (type === 'Double') return !Number.isNaN((value as Double).value);
+  return type === 'ObjectId' || type === 'Long' || type === 'Int32';
 }
 
 /** The values an equality condition (`v`, `{ $eq: v }`, optionally `{ $in: [...] }`) pins a field to. */
@@ -32,11 +35,29 @@ export class Collection {
   private readonly docs = new Map<string, Doc>();
   private readonly indexes = new Map<string, Index>();
 
+  private currentOptions: Doc;
+  private validation: Validation | undefined;
+
   constructor(
     readonly db: string,
     readonly name: string,
-    readonly options: Doc = {},
-  ) {}
+    options: Doc = {},
+  ) {
+    this.validation = Validation.fromOptions(options);
+    this.currentOptions = options;
+  }
+
+  /** The options listCollections shows (create's, as changed by collMod). */
+  get options(): Doc {
+    return this.currentOptions;
+  }
+
+  /** collMod: new validation settings take effect for the next write. */
+  modify(changes: Doc): void {
+    const options = { ...this.currentOptions, ...changes };
+    this.validation = Validation.fromOptions(options);
+    this.currentOptions = options;
+  }
 
   get ns(): string {
     return `${this.db}.${this.name}`;
@@ -78,7 +99,8 @@ export class Collection {
   }
 
   /** Stores a new document; all checks run before anything changes, so a failed insert leaves no trace. */
-  insert(doc: Doc): void {
+  insert(doc: Doc, bypassValidation = false): void {
+    if (!bypassValidation) this.validation?.check(doc);
     const idKey = canonicalKey(doc._id);
     if (this.docs.has(idKey)) throw duplicateKeyError(this.ns, '_id_', { _id: 1 }, { _id: doc._id });
     for (const index of this.indexes.values()) index.assertUnique(doc, idKey, this.ns);
@@ -87,7 +109,8 @@ export class Collection {
   }
 
   /** Swaps a stored document for its updated copy (same `_id`); checks run before anything changes. */
-  replace(current: Doc, next: Doc): void {
+  replace(current: Doc, next: Doc, bypassValidation = false): void {
+    if (!bypassValidation) this.validation?.check(next, current);
     const idKey = canonicalKey(current._id);
     for (const index of this.indexes.values()) index.assertUnique(next, idKey, this.ns);
     for (const index of this.indexes.values()) index.remove(current, idKey);
@@ -99,6 +122,40 @@ export class Collection {
     const idKey = canonicalKey(doc._id);
     if (!this.docs.delete(idKey)) return;
     for (const index of this.indexes.values()) index.remove(doc, idKey);
+  }
+
+  /** The stored version of the document with this `_id`, if it is still there. */
+  byId(id: unknown): Doc | undefined {
+    return this.docs.get(canonicalKey(id));
+  }
+
+  /**
+   * Checks a hint as mongod's planner does: it must name an existing index, by name or key pattern, or be
+   * `$natural`. Results never depend on the index used here, except for sparse and partial indexes,
+   * whose hints are refused rather than answered from the whole collection.
+   */
+  checkHint(hint: unknown): void {
+    if (hint === undefined || hint === null) return;
+    let index: Index | undefined;
+    if (typeof hint === 'string') {
+      if (hint === ID_INDEX_SPEC.name) return;
+      index = this.indexes.get(hint);
+    } else if (isPlainObject(hint)) {
+      if (Object.keys(hint).length === 0 || '$natural' in hint || sameKeyPattern(hint, ID_INDEX_SPEC.key)) return;
+      index = [...this.indexes.values()].find((candidate) => sameKeyPattern(candidate.spec.key, hint));
+    } else {
+      throw new CommandError('FailedToParse', 'hint must be a string or an object');
+    }
+    if (!index) {
+      throw new CommandError('BadValue', `error processing query: ns=${this.ns} planner returned error :: caused by :: hint provided does not correspond to an existing index`);
+    }
+    if (index.spec.sparse || index.spec.partialFilterExpression) throw notSupported(`a hint on the sparse or partial index ${index.name}`);
+  }
+
+  /** $merge on fields other than _id needs a unique index on exactly them (mongod error 51183). */
+  requireUniqueIndex(fields: string[]): void {
+    const found = [...this.indexes.values()].some((index) => index.unique && index.fields.length === fields.length && fields.every((field) => index.fields.includes(field)));
+    if (!found) throw new CommandError('BadValue', `Cannot find index to verify that join fields will be unique`);
   }
 
   indexSpecs(): IndexSpec[] {
@@ -165,9 +222,10 @@ export class Collection {
   expire(now: number): number {
     let removed = 0;
     for (const index of this.indexes.values()) {
-      const seconds = index.spec.expireAfterSeconds;
+      const raw = index.spec.expireAfterSeconds;
+      const seconds = numericKind(raw) === undefined ? undefined : toDouble(raw);
       const field = index.fields[0];
-      if (typeof seconds !== 'number' || index.fields.length !== 1 || field === undefined) continue;
+      if (seconds === undefined || index.fields.length !== 1 || field === undefined) continue;
       for (const doc of [...this.docs.values()]) {
         const dates = valuesAtPath(doc, field).filter((value): value is Date => value instanceof Date);
         if (dates.length && Math.min(...dates.map((date) => date.getTime())) + seconds * 1000 <= now) {
@@ -220,6 +278,22 @@ export class Store {
     collections?.delete(name);
     if (collections && collections.size === 0) this.databases.delete(db);
     return collection;
+  }
+
+  /**
+   * $out: the target gets exactly `docs`, keeping its options and indexes, or stays as it was when a
+   * document is refused (duplicate key, validation). The target is a new collection object (new UUID), as
+   * after mongod's rename, so cursors on the old contents end.
+   */
+  replaceCollectionContents(db: string, name: string, docs: Doc[], bypassValidation: boolean): void {
+    validateNames(db, name);
+    const existing = this.collection(db, name);
+    const replacement = new Collection(db, name, existing?.options ?? {});
+    for (const spec of existing?.indexSpecs() ?? []) if (spec.name !== ID_INDEX_SPEC.name) replacement.createIndex(spec);
+    for (const doc of docs) replacement.insert(doc, bypassValidation);
+    const collections = this.databases.get(db) ?? new Map<string, Collection>();
+    collections.set(name, replacement);
+    this.databases.set(db, collections);
   }
 
   dropDatabase(db: string): void {

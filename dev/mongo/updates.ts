@@ -1,10 +1,12 @@
 import { ObjectId } from 'bson';
-import { update as mingoUpdate, updateOne as mingoUpdateOne } from 'mingo';
-import type { Modifier, PipelineStage } from 'mingo/updater';
-import { cloneValue, formatValue, isPlainObject, sameValue, setPath, withIdFirst, type Doc } from './documents';
+import { Aggregator } from 'mingo/aggregator';
+import { ProcessingMode } from 'mingo/core';
+import { cloneValue, formatValue, isPlainObject, setPath, withIdFirst, type Doc } from './documents';
 import { CommandError, toCommandError } from './errors';
 import { mingoOptions, type QuerySettings } from './matching';
 import { hasPositionalPaths, resolvePositionalPaths } from './positional';
+import { applyOperators } from './update-operators';
+import { compareNumbers, numericKind, queryForm, valuesEqual } from './values';
 
 /** The three update shapes mongod accepts. */
 export type ParsedUpdate =
@@ -61,7 +63,7 @@ function parsePipeline(stages: unknown[]): Doc[] {
 export function applyUpdate(current: Doc, update: ParsedUpdate, settings: UpdateSettings): Doc {
   switch (update.kind) {
     case 'operators':
-      return applyOperators(current, update.operators, settings, false);
+      return applyOperatorUpdate(current, update.operators, settings, false);
     case 'replacement':
       return applyReplacement(current, update.replacement);
     case 'pipeline':
@@ -80,17 +82,37 @@ export function buildUpsertDocument(update: ParsedUpdate, settings: UpdateSettin
     collectEqualities(settings.filter, seed);
   }
   let doc: Doc;
-  if (update.kind === 'operators') doc = applyOperators(seed, update.operators, settings, true);
+  if (update.kind === 'operators') doc = applyOperatorUpdate(seed, update.operators, settings, true);
   else if (update.kind === 'replacement') doc = applyReplacement(seed, update.replacement);
   else doc = applyPipeline(seed, update.stages, settings);
   return ensureId(doc);
 }
 
-/** Gives a new document an ObjectId `_id` when it has none, and puts `_id` first. */
+/** Gives a new document an ObjectId `_id` when it has none, puts `_id` first, and checks it as mongod does. */
 export function ensureId(doc: Doc): Doc {
   if (doc._id === undefined) return { _id: new ObjectId(), ...doc };
   if (Array.isArray(doc._id)) throw new CommandError('InvalidIdField', "The '_id' value cannot be of type array");
+  if (doc._id instanceof RegExp) throw new CommandError('InvalidIdField', "can't use a regex for _id");
+  const dollar = dollarPrefixedKey(doc._id);
+  if (dollar) throw new CommandError('DollarPrefixedFieldName', `_id fields may not contain '$'-prefixed fields: ${dollar} is not valid for storage.`);
   return withIdFirst(doc);
+}
+
+function dollarPrefixedKey(value: unknown): string | undefined {
+  if (Array.isArray(value)) {
+    for (const item of value) {
+      const found = dollarPrefixedKey(item);
+      if (found) return found;
+    }
+    return undefined;
+  }
+  if (!isPlainObject(value)) return undefined;
+  for (const [key, item] of Object.entries(value)) {
+    if (key.startsWith('$')) return key;
+    const found = dollarPrefixedKey(item);
+    if (found) return found;
+  }
+  return undefined;
 }
 
 function equalityOf(condition: unknown): { found: true; value: unknown } | { found: false } {
@@ -116,54 +138,54 @@ function idChangedError(value: unknown): CommandError {
   return new CommandError('ImmutableField', `After applying the update, the (immutable) field '_id' was found to have been altered to _id: ${formatValue(value)}`);
 }
 
-/**
- * mingo refuses any operator on `_id`; mongod allows setting it to its current value, and `$set`/
- * `$setOnInsert` of `_id` when inserting. Pull such `_id` assignments out before handing over to mingo.
- */
-function takeIdAssignment(target: Doc, fields: Doc): Doc {
-  if (!Object.hasOwn(fields, '_id')) return fields;
-  const { _id: value, ...rest } = fields;
-  if (target._id === undefined) target._id = cloneValue(value);
-  else if (!sameValue(target._id, value)) throw idChangedError(value);
-  return rest;
-}
-
-function runOperators(doc: Doc, operators: Doc, settings: UpdateSettings): void {
-  const nonEmpty = Object.fromEntries(Object.entries(operators).filter(([, fields]) => isPlainObject(fields) && Object.keys(fields).length > 0));
-  const active = hasPositionalPaths(nonEmpty) ? resolvePositionalPaths(doc, nonEmpty, settings) : nonEmpty;
-  if (Object.values(active).every((fields) => !isPlainObject(fields) || Object.keys(fields).length === 0)) return;
-  try {
-    // Paths are concrete by now, so mingo needs neither the filter nor arrayFilters.
-    mingoUpdate(doc, active as Modifier<Doc>, [], {}, { cloneMode: 'deep', queryOptions: mingoOptions(settings) });
-  } catch (error) {
-    throw toCommandError(error);
-  }
-}
-
-function applyOperators(current: Doc, operators: Doc, settings: UpdateSettings, inserting: boolean): Doc {
+function applyOperatorUpdate(current: Doc, operators: Doc, settings: UpdateSettings, inserting: boolean): Doc {
   const next = cloneValue(current);
-  const { $setOnInsert, ...rest } = operators;
-  if (isPlainObject(rest.$set)) rest.$set = takeIdAssignment(next, rest.$set);
-  runOperators(next, rest, settings);
-  if (inserting && isPlainObject($setOnInsert)) runOperators(next, { $set: takeIdAssignment(next, $setOnInsert) }, settings);
-  return next;
+  const active = hasPositionalPaths(operators) ? resolvePositionalPaths(current, operators, settings) : operators;
+  applyOperators(next, active, { ...settings, inserting });
+  if (!inserting && !valuesEqual(next._id, current._id)) {
+    if (next._id === undefined) throw new CommandError('ImmutableField', "Performing an update on the path '_id' would modify the immutable field '_id'");
+    throw idChangedError(next._id);
+  }
+  return withIdFirst(next);
 }
 
 function applyReplacement(current: Doc, replacement: Doc): Doc {
   const { _id: newId, ...fields } = replacement;
-  if (newId !== undefined && current._id !== undefined && !sameValue(newId, current._id)) throw idChangedError(newId);
+  if (newId !== undefined && current._id !== undefined && !valuesEqual(newId, current._id)) throw idChangedError(newId);
   const id = current._id ?? newId;
   return withIdFirst({ ...(id === undefined ? {} : { _id: id }), ...cloneValue(fields) });
 }
 
+/**
+ * Pipeline updates run through mingo on the query form. Values the pipeline left as they were get their
+ * stored BSON types back, and a pipeline that drops `_id` ($replaceRoot…) keeps it, as mongod does.
+ */
 function applyPipeline(current: Doc, stages: Doc[], settings: UpdateSettings): Doc {
-  const docs = [cloneValue(current)];
+  let next: Doc;
   try {
-    mingoUpdateOne(docs, {}, stages as PipelineStage[], {}, mingoOptions(settings));
+    const [result] = new Aggregator(queryForm(stages), { ...mingoOptions(settings), processingMode: ProcessingMode.CLONE_INPUT }).run<Doc>([queryForm(current)]);
+    next = restoreTypes(result ?? {}, current) as Doc;
   } catch (error) {
     throw toCommandError(error);
   }
-  const next = docs[0] ?? {};
-  if (current._id !== undefined && !sameValue(next._id, current._id)) throw idChangedError(next._id);
+  if (current._id !== undefined) {
+    if (next._id === undefined) next = { _id: current._id, ...next };
+    else if (!valuesEqual(next._id, current._id)) throw idChangedError(next._id);
+  }
   return withIdFirst(next);
+}
+
+function restoreTypes(value: unknown, original: unknown): unknown {
+  if (Array.isArray(value)) return Array.isArray(original) ? value.map((item, i) => restoreTypes(item, original[i])) : value;
+  if (isPlainObject(value)) {
+    if (!isPlainObject(original)) return value;
+    const out: Doc = {};
+    for (const [key, item] of Object.entries(value)) {
+      if (key === '__proto__') Object.defineProperty(out, key, { value: restoreTypes(item, original[key]), enumerable: true, writable: true, configurable: true });
+      else out[key] = restoreTypes(item, original[key]);
+    }
+    return out;
+  }
+  if (numericKind(value) !== undefined && numericKind(original) !== undefined && compareNumbers(value, original) === 0) return original;
+  return value;
 }

@@ -15,6 +15,12 @@ const CHECKSUM_PRESENT = 1 << 0;
 const MORE_TO_COME = 1 << 1;
 const KNOWN_REQUIRED_FLAGS = CHECKSUM_PRESENT | MORE_TO_COME;
 
+/**
+ * Numbers stay as their BSON types (Int32, Long, Double objects) rather than JS numbers, so a document
+ * stored with an int64 or an integral double comes back as one. values.ts compares them by value.
+ */
+const DESERIALIZE_OPTIONS = { promoteValues: false } as const;
+
 /** A message that cannot be parsed: the connection it came on is closed (as mongod does). */
 export class ProtocolError extends Error {}
 
@@ -85,7 +91,7 @@ function readDocument(message: Buffer, offset: number, end: number): { doc: Doc;
   const size = message.readInt32LE(offset);
   if (size < 5 || offset + size > end) throw new ProtocolError(`invalid BSON document size ${size}`);
   try {
-    return { doc: deserialize(message.subarray(offset, offset + size)), next: offset + size };
+    return { doc: deserialize(message.subarray(offset, offset + size), DESERIALIZE_OPTIONS), next: offset + size };
   } catch (error) {
     throw new ProtocolError(`invalid BSON: ${error instanceof Error ? error.message : String(error)}`);
   }

@@ -99,7 +99,10 @@ export const adminCommands: Record<string, CommandHandler> = {
   buildInfo,
   buildinfo: buildInfo,
   getParameter,
-  endSessions: harmless,
+  endSessions: (ctx) => {
+    ctx.sessions.end(ctx.command.endSessions);
+    return {};
+  },
   killAllSessions: harmless,
   killSessions: harmless,
   refreshSessions: harmless,

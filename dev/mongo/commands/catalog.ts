@@ -1,25 +1,52 @@
 import { calculateObjectSize } from 'bson';
 import { readNumber } from '../args';
 import type { Doc } from '../documents';
-import { CommandError } from '../errors';
+import { parseCollation } from '../collation';
+import { CommandError, notSupported } from '../errors';
 import { ID_INDEX_SPEC, parseIndexSpec } from '../indexes';
 import { compileFilter } from '../matching';
 import type { Collection } from '../store';
 import type { CommandContext, CommandHandler } from './context';
+import { checkCommandFields } from './fields';
 import { cursorReply } from './reads';
 
-/** Options this server cannot honour; refusing them beats silently behaving differently from mongod. */
-const UNSUPPORTED_CREATE_OPTIONS = ['viewOn', 'pipeline', 'timeseries', 'clusteredIndex', 'encryptedFields'];
+/**
+ * Collection options kept and honoured (validation), or harmless here (storage engine tuning). The rest
+ * mongod knows are refused: this server would store them without doing what they ask (capped size
+ * limits, views, time series, clustering…).
+ */
+const CREATE_FIELDS = {
+  known: ['validator', 'validationLevel', 'validationAction', 'collation', 'storageEngine', 'indexOptionDefaults'],
+  refused: [
+    'capped', 'size', 'max', 'autoIndexId', 'viewOn', 'pipeline', 'timeseries', 'clusteredIndex', 'encryptedFields',
+    'changeStreamPreAndPostImages', 'expireAfterSeconds', 'idIndex',
+  ],
+};
 
-/** Fields every command may carry; they are not collection options. */
-const GENERIC_FIELDS = new Set(['lsid', 'txnNumber', 'writeConcern', 'comment', 'maxTimeMS', 'apiVersion', 'apiStrict', 'apiDeprecationErrors']);
+/** Envelope fields that are not collection options. */
+const NOT_OPTIONS = new Set(['lsid', 'txnNumber', 'writeConcern', 'comment', 'maxTimeMS', 'apiVersion', 'apiStrict', 'apiDeprecationErrors']);
 
 function create(ctx: CommandContext): Doc {
   const name = ctx.args.collection();
-  const unsupported = UNSUPPORTED_CREATE_OPTIONS.find((option) => ctx.command[option] !== undefined);
-  if (unsupported) throw new CommandError('BadValue', `create option '${unsupported}' is not supported by the embedded MongoDB dev server`);
-  const options = Object.fromEntries(Object.entries(ctx.command).filter(([key]) => key !== 'create' && !key.startsWith('$') && !GENERIC_FIELDS.has(key)));
+  checkCommandFields(ctx.command, 'create', CREATE_FIELDS);
+  // A default collation would have to apply to every query and index of the collection.
+  if (parseCollation(ctx.command.collation)) throw notSupported('a default collation on create');
+  const options = Object.fromEntries(Object.entries(ctx.command).filter(([key]) => key !== 'create' && !key.startsWith('$') && !NOT_OPTIONS.has(key)));
   ctx.store.createCollection(ctx.db, name, options);
+  return {};
+}
+
+const COLL_MOD_FIELDS = {
+  known: ['validator', 'validationLevel', 'validationAction'],
+  refused: ['index', 'viewOn', 'pipeline', 'expireAfterSeconds', 'changeStreamPreAndPostImages', 'cappedSize', 'cappedMax', 'timeseries', 'clusteredIndex'],
+};
+
+/** collMod: changes a collection's validation settings. */
+function collMod(ctx: CommandContext): Doc {
+  checkCommandFields(ctx.command, 'collMod', COLL_MOD_FIELDS);
+  const collection = requireCollection(ctx);
+  const changes = Object.fromEntries(COLL_MOD_FIELDS.known.filter((field) => ctx.command[field] !== undefined).map((field) => [field, ctx.command[field]]));
+  collection.modify(changes);
   return {};
 }
 
@@ -130,6 +157,7 @@ export const catalogCommands: Record<string, CommandHandler> = {
   listCollections,
   listDatabases,
   createIndexes,
+  collMod,
   listIndexes,
   dropIndexes,
   deleteIndexes: dropIndexes,

@@ -1,7 +1,9 @@
 import type { CommandArgs } from '../args';
 import type { CursorRegistry } from '../cursors';
-import type { Doc } from '../documents';
-import type { QuerySettings } from '../matching';
+import { parseCollation } from '../collation';
+import { isPlainObject, type Doc } from '../documents';
+import { evaluateVariables, type QuerySettings } from '../matching';
+import type { SessionRegistry } from '../sessions';
 import type { Store } from '../store';
 
 /** What a command handler may know about the connection it arrived on. */
@@ -21,6 +23,7 @@ export interface ServerInfo {
 export interface CommandContext {
   readonly store: Store;
   readonly cursors: CursorRegistry;
+  readonly sessions: SessionRegistry;
   readonly server: ServerInfo;
   readonly connection: ConnectionInfo;
   /** The command's `$db`. */
@@ -32,12 +35,17 @@ export interface CommandContext {
 /** Handlers are synchronous on purpose: each command runs to completion before the next one starts. */
 export type CommandHandler = (ctx: CommandContext) => Doc;
 
-/** `let`, `collation` and `$lookup` resolution shared by the read and write commands. */
-export function querySettings(ctx: CommandContext, variables?: Doc): QuerySettings {
-  const letVars = variables ?? ctx.args.doc('let');
-  const collation = ctx.args.doc('collation');
+/**
+ * `let` (evaluated once per command) and the collation, shared by the read and write commands. Write
+ * statements carry their own collation (and update statements their own constants, `c`).
+ */
+export function querySettings(ctx: CommandContext, statement?: Doc): QuerySettings {
+  const letVars = evaluateVariables(ctx.args.doc('let'));
+  const constants = statement && isPlainObject(statement.c) ? statement.c : undefined;
+  const variables = letVars || constants ? { ...letVars, ...constants } : undefined;
+  const strings = parseCollation((statement ?? ctx.command).collation);
   return {
-    ...(letVars ? { variables: letVars } : {}),
-    ...(collation ? { collation } : {}),
+    ...(variables ? { variables } : {}),
+    ...(strings ? { strings } : {}),
   };
 }

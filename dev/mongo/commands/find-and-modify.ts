@@ -1,8 +1,10 @@
-import { sameValue, type Doc } from '../documents';
+import type { Doc } from '../documents';
 import { CommandError } from '../errors';
 import { findDocuments, project } from '../matching';
 import { applyUpdate, buildUpsertDocument, parseUpdate, type UpdateSettings } from '../updates';
+import { identical } from '../values';
 import { querySettings, type CommandContext, type CommandHandler } from './context';
+import { checkCommandFields } from './fields';
 
 interface Request {
   name: string;
@@ -14,8 +16,13 @@ interface Request {
   returnNew: boolean;
 }
 
+const FIELDS = {
+  known: ['query', 'sort', 'remove', 'update', 'new', 'fields', 'upsert', 'bypassDocumentValidation', 'collation', 'arrayFilters', 'hint', 'let'],
+};
+
 function parseRequest(ctx: CommandContext): Request {
   const { args } = ctx;
+  checkCommandFields(ctx.command, 'findAndModify', FIELDS);
   const request = {
     name: args.collection(),
     query: args.doc('query') ?? {},
@@ -40,7 +47,9 @@ function parseRequest(ctx: CommandContext): Request {
 function findAndModify(ctx: CommandContext): Doc {
   const request = parseRequest(ctx);
   const settings = querySettings(ctx);
+  const bypass = ctx.args.bool('bypassDocumentValidation');
   const collection = ctx.store.collection(ctx.db, request.name);
+  collection?.checkHint(ctx.command.hint);
   const current = collection ? findDocuments(collection, { filter: request.query, sort: request.sort, limit: 1 }, settings)[0] : undefined;
   const image = (doc: Doc | undefined): Doc | null => (doc ? project(doc, request.fields, settings) : null);
 
@@ -54,12 +63,12 @@ function findAndModify(ctx: CommandContext): Doc {
   const updateSettings: UpdateSettings = { ...settings, filter: request.query, ...(arrayFilters ? { arrayFilters } : {}) };
   if (current && collection) {
     const next = applyUpdate(current, update, updateSettings);
-    if (!sameValue(current, next)) collection.replace(current, next);
+    if (!identical(current, next)) collection.replace(current, next, bypass);
     return { lastErrorObject: { n: 1, updatedExisting: true }, value: image(request.returnNew ? next : current) };
   }
   if (!request.upsert) return { lastErrorObject: { n: 0, updatedExisting: false }, value: null };
   const doc = buildUpsertDocument(update, updateSettings);
-  ctx.store.ensureCollection(ctx.db, request.name).collection.insert(doc);
+  ctx.store.ensureCollection(ctx.db, request.name).collection.insert(doc, bypass);
   return { lastErrorObject: { n: 1, updatedExisting: false, upserted: doc._id }, value: request.returnNew ? image(doc) : null };
 }
 

@@ -3,6 +3,7 @@ import { CommandArgs } from '../args';
 import type { CursorRegistry } from '../cursors';
 import type { Doc } from '../documents';
 import { CommandError, errorReply } from '../errors';
+import type { SessionRegistry } from '../sessions';
 import type { Store } from '../store';
 import { adminCommands } from './admin';
 import { catalogCommands } from './catalog';
@@ -27,6 +28,7 @@ export const OP_QUERY_COMMANDS = new Set(['hello', 'isMaster', 'ismaster']);
 export interface Dispatch {
   readonly store: Store;
   readonly cursors: CursorRegistry;
+  readonly sessions: SessionRegistry;
   readonly server: ServerInfo;
   readonly connection: ConnectionInfo;
 }
@@ -44,7 +46,8 @@ function runHandler(dispatch: Dispatch, db: string, command: Doc): Doc {
     throw new CommandError('CommandNotFound', `no such command: '${name ?? ''}'`);
   }
   rejectTransactions(command);
-  // lsid, $clusterTime, txnNumber, readConcern, writeConcern, $readPreference… are accepted and ignored.
+  dispatch.sessions.touch(command.lsid);
+  // $clusterTime, txnNumber, readConcern, writeConcern, $readPreference… are accepted and ignored.
   return handler({ ...dispatch, db, command, args: new CommandArgs(command, name) });
 }
 
