@@ -1,4 +1,5 @@
 import { connect as connectTcp } from 'node:net';
+import { Double, Int32, Long, MongoClient, MongoServerError, type Collection, type Db, type Document } from 'mongodb';
 import mongoose, { Schema, Types, type Connection, type InferSchemaType, type Model } from 'mongoose';
 import { useIntegrationEnv } from '../support/integration';
 import { waitFor } from '../support/wait-for';
@@ -320,5 +321,210 @@ describe('embedded MongoDB (wire level)', () => {
     socket.write(Buffer.from([1, 0, 0, 0, 0, 0, 0, 0]));
     await waitFor(() => closed, { message: 'server to close the malformed connection' });
     expect(await db().command({ ping: 1 })).toMatchObject({ ok: 1 });
+  });
+});
+
+/**
+ * MongoDB semantics through the official driver, raw (no mongoose casting); a second client does not
+ * promote numbers, so BSON types are visible where a test looks at them. Every assertion holds on a real MongoDB 7.0 (MONGO_URL) as well, except the
+ * ones marked stand-in only: those check that what the stand-in does not implement it refuses out loud.
+ */
+describe('embedded MongoDB (MongoDB semantics through the driver)', () => {
+  const standInOnly = process.env.MONGO_URL ? it.skip : it;
+  let raw: Db;
+  let typed: Db;
+  let collectionCounter = 0;
+
+  beforeAll(async () => {
+    raw = env.track(await MongoClient.connect(env.mongoUrl)).db();
+    // Without promotion, int32, int64 and double arrive as Int32, Long and Double objects.
+    typed = env.track(await MongoClient.connect(env.mongoUrl, { promoteValues: false })).db();
+  });
+
+  /** Test documents use small numbers as `_id`. */
+  type Numbered = { _id: number } & Document;
+
+  function freshCollection(): Collection<Numbered> {
+    collectionCounter += 1;
+    return raw.collection<Numbered>(`semantics_${collectionCounter}`);
+  }
+
+  /** The same collection, read without number promotion. */
+  function typedView(collection: Collection<Numbered>): Collection<Numbered> {
+    return typed.collection<Numbered>(collection.collectionName);
+  }
+
+  /** The server's error for a write, with its code and message. */
+  async function writeError(write: Promise<unknown>): Promise<{ code: number; message: string }> {
+    const error: unknown = await write.then(
+      () => undefined,
+      (caught: unknown) => caught,
+    );
+    if (!(error instanceof MongoServerError)) throw new Error(`expected a server error, got ${String(error)}`);
+    return { code: Number(error.code), message: error.message };
+  }
+
+  function bsonType(value: unknown): string | undefined {
+    return (value as { _bsontype?: string } | null)?._bsontype;
+  }
+
+  standInOnly('reports itself as a MongoDB 7.0 standalone', async () => {
+    const build = await raw.admin().command({ buildInfo: 1 });
+    expect(String(build.version)).toMatch(/^7\.0\./);
+    expect(build.versionArray.slice(0, 2).map(Number)).toEqual([7, 0]);
+    const hello = await raw.admin().command({ hello: 1 });
+    expect(hello).toMatchObject({ isWritablePrimary: true });
+    expect(hello.setName).toBeUndefined();
+    expect(hello.msg).toBeUndefined();
+  });
+
+  it('refuses an invalid update with MongoDB’s error code and changes nothing', async () => {
+    const orders = freshCollection();
+    const original = { _id: 1, missing: null, label: 'x', count: 5, list: [1] };
+    await orders.insertOne(original);
+    const cases: [Document, number, RegExp][] = [
+      [{ $inc: { missing: 1 } }, 14, /non-numeric type null/],
+      [{ $inc: { label: 1 } }, 14, /non-numeric type string/],
+      [{ $push: { count: 1 } }, 2, /must be an array but is of type int/],
+      [{ $set: { 'count.deep': 1 } }, 28, /Cannot create field 'deep'/],
+      [{ $set: { count: 1 }, $inc: { count: 1 } }, 40, /would create a conflict at 'count'/],
+      [{ $set: { label: 'changed' }, $inc: { label: 1 } }, 40, /conflict/],
+      [{ $set: { fine: 1 }, $inc: { label: 1 } }, 14, /non-numeric/],
+    ];
+    for (const [update, code, message] of cases) {
+      const error = await writeError(orders.updateOne({ _id: 1 }, update));
+      expect({ update, code: error.code }).toEqual({ update, code });
+      expect(error.message).toMatch(message);
+      expect(await orders.findOne({ _id: 1 })).toEqual(original);
+    }
+  });
+
+  it('keeps the documents an updateMany changed before the one that failed, as MongoDB does', async () => {
+    const items = freshCollection();
+    await items.insertMany([
+      { _id: 1, n: new Int32(1) },
+      { _id: 2, n: 'not a number' },
+      { _id: 3, n: new Int32(3) },
+    ]);
+    expect((await writeError(items.updateMany({}, { $inc: { n: 1 } }))).code).toBe(14);
+    expect((await items.find().sort({ _id: 1 }).toArray()).map((doc) => doc.n)).toEqual([2, 'not a number', 3]);
+
+    const ordered = await items
+      .bulkWrite([{ updateOne: { filter: { _id: 1 }, update: { $inc: { n: 1 } } } }, { updateOne: { filter: { _id: 2 }, update: { $inc: { n: 1 } } } }, { updateOne: { filter: { _id: 3 }, update: { $inc: { n: 1 } } } }])
+      .catch((caught: unknown) => caught);
+    expect(ordered).toMatchObject({ code: 14, result: { matchedCount: 1, modifiedCount: 1 } });
+    expect((await items.find().sort({ _id: 1 }).toArray()).map((doc) => doc.n)).toEqual([3, 'not a number', 3]);
+
+    const unordered = await items.bulkWrite([{ updateOne: { filter: { _id: 2 }, update: { $inc: { n: 1 } } } }, { updateOne: { filter: { _id: 3 }, update: { $inc: { n: 1 } } } }], { ordered: false }).catch((caught: unknown) => caught);
+    expect(unordered).toMatchObject({ code: 14, result: { matchedCount: 1 } });
+    expect((await items.findOne({ _id: 3 }))?.n).toBe(4);
+  });
+
+  it('keeps int32, int64 and double through a round trip and through $inc', async () => {
+    const numbers = typedView(freshCollection());
+    await numbers.insertOne({ _id: 1, int: new Int32(7), long: Long.fromNumber(7), double: new Double(7), fraction: new Double(2.5), edge: new Int32(2147483647), big: Long.MAX_VALUE });
+    const stored = await numbers.findOne({ _id: 1 });
+    expect([stored?.int, stored?.long, stored?.double, stored?.fraction].map(bsonType)).toEqual(['Int32', 'Long', 'Double', 'Double']);
+    expect(stored?.double).toEqual(new Double(7));
+
+    await numbers.updateOne({ _id: 1 }, { $inc: { int: new Int32(1), long: new Int32(1), double: new Int32(1), edge: new Int32(1) } });
+    const after = await numbers.findOne({ _id: 1 });
+    expect(after?.int).toEqual(new Int32(8));
+    expect(after?.long).toEqual(Long.fromNumber(8));
+    expect(after?.double).toEqual(new Double(8));
+    // int32 overflow becomes int64, as in mongod.
+    expect(after?.edge).toEqual(Long.fromNumber(2147483648));
+    await numbers.updateOne({ _id: 1 }, { $inc: { int: new Double(0.5) }, $mul: { long: new Int32(2) } });
+    const mixed = await numbers.findOne({ _id: 1 });
+    expect(mixed?.int).toEqual(new Double(8.5));
+    expect(mixed?.long).toEqual(Long.fromNumber(16));
+    // int64 overflow is refused and changes nothing.
+    expect((await writeError(numbers.updateOne({ _id: 1 }, { $inc: { big: new Int32(1), int: new Int32(1) } }))).code).toBe(2);
+    expect((await numbers.findOne({ _id: 1 }))?.big).toEqual(Long.MAX_VALUE);
+  });
+
+  it('compares int64 values above 2^53 exactly', async () => {
+    const longs = freshCollection();
+    const base = 2n ** 53n;
+    await longs.insertMany([0n, 1n, 2n, 3n].map((offset) => ({ _id: Number(offset), v: Long.fromBigInt(base + offset) })));
+    const ids = async (filter: Document, sort: Document = { _id: 1 }) => (await longs.find(filter).sort(sort).toArray()).map((doc) => Number(doc._id));
+    expect(await ids({ v: Long.fromBigInt(base + 1n) })).toEqual([1]);
+    expect(await ids({ v: { $gt: Long.fromBigInt(base + 1n) } })).toEqual([2, 3]);
+    expect(await ids({ v: { $lte: Long.fromBigInt(base + 2n) } })).toEqual([0, 1, 2]);
+    expect(await ids({ v: { $in: [Long.fromBigInt(base + 3n)] } })).toEqual([3]);
+    expect(await ids({}, { v: -1 })).toEqual([3, 2, 1, 0]);
+    // 2^53 + 1 is not representable as a double: the double 2^53 equals only the first.
+    expect(await ids({ v: new Double(2 ** 53) })).toEqual([0]);
+  });
+
+  it('rejects a hint that names no index, and honours one that does', async () => {
+    const hinted = freshCollection();
+    await hinted.insertMany([{ _id: 1, k: 1 }, { _id: 2, k: 2 }]);
+    await hinted.createIndex({ k: 1 });
+    expect((await hinted.find({ k: 2 }, { hint: { k: 1 } }).toArray()).map((doc) => doc._id)).toEqual([2]);
+    expect((await writeError(hinted.find({}, { hint: 'no_such_index' }).toArray())).code).toBe(2);
+    expect((await writeError(hinted.updateOne({ k: 1 }, { $set: { x: 1 } }, { hint: { nope: 1 } }))).code).toBe(2);
+    expect(await hinted.findOne({ _id: 1 })).toEqual({ _id: 1, k: 1 });
+  });
+
+  standInOnly('refuses what it does not implement, saying so, instead of ignoring it', async () => {
+    const refused = freshCollection();
+    await refused.insertOne({ _id: 1, name: 'a' });
+    await refused.createIndex({ sparseField: 1 }, { sparse: true });
+    const attempts: [string, Promise<unknown>][] = [
+      ['collation strength 4', refused.find({ name: 'A' }, { collation: { locale: 'en', strength: 4 } }).toArray()],
+      ['$group under a collation', refused.aggregate([{ $group: { _id: '$name' } }], { collation: { locale: 'en', strength: 2 } }).toArray()],
+      ['sort on updateOne (8.0)', refused.updateOne({}, { $set: { x: 1 } }, { sort: { _id: 1 } } as Document)],
+      ['hint on a sparse index', refused.find({}, { hint: { sparseField: 1 } }).toArray()],
+      ['tailable cursors', refused.find({}, { tailable: true }).toArray()],
+      ['capped collections', raw.createCollection(`capped_${collectionCounter}`, { capped: true, size: 4096 })],
+      ['$jsonSchema validators', raw.createCollection(`schema_${collectionCounter}`, { validator: { $jsonSchema: { required: ['a'] } } })],
+      ['views', raw.createCollection(`view_${collectionCounter}`, { viewOn: refused.collectionName, pipeline: [] })],
+    ];
+    for (const [label, attempt] of attempts) {
+      const error = await writeError(attempt);
+      expect({ label, code: [2, 115].includes(error.code) }).toEqual({ label, code: true });
+      expect(error.message).toMatch(/not supported by the embedded MongoDB dev server/);
+    }
+    expect(await refused.findOne({ _id: 1 })).toEqual({ _id: 1, name: 'a' });
+  });
+
+  it('honours a collation for matching, counting and sorting', async () => {
+    const names = freshCollection();
+    await names.insertMany([{ _id: 1, name: 'ping' }, { _id: 2, name: 'PING' }, { _id: 3, name: 'pong' }]);
+    const caseInsensitive = { locale: 'en_US', strength: 2 };
+    expect(await names.countDocuments({ name: 'Ping' }, { collation: caseInsensitive })).toBe(2);
+    expect(await names.countDocuments({ name: 'Ping' })).toBe(0);
+    const updated = await names.updateMany({ name: 'PING' }, { $set: { seen: true } }, { collation: caseInsensitive });
+    expect(updated.modifiedCount).toBe(2);
+    const sorted = await names.find({}, { collation: { locale: 'en', caseFirst: 'upper' } }).sort({ name: 1, _id: 1 }).toArray();
+    expect(sorted.map((doc) => doc.name)).toEqual(['PING', 'ping', 'pong']);
+  });
+
+  it('never returns a document deleted before the getMore, nor an updated one in its old form', async () => {
+    const pages = freshCollection();
+    await pages.insertMany(Array.from({ length: 6 }, (_, i) => ({ _id: i + 1, version: 'original' })));
+    const cursor = pages.find({}, { batchSize: 2 });
+    const firstBatch = [await cursor.next(), await cursor.next()].map((doc) => doc?._id);
+    expect(firstBatch).toEqual([1, 2]);
+    await pages.deleteOne({ _id: 3 });
+    await pages.updateOne({ _id: 4 }, { $set: { version: 'updated' } });
+    const rest = await cursor.toArray();
+    expect(rest.map((doc) => [doc._id, doc.version])).toEqual([
+      [4, 'updated'],
+      [5, 'original'],
+      [6, 'original'],
+    ]);
+  });
+
+  it('enforces a validator set with collMod (code 121) unless validation is bypassed', async () => {
+    const validated = freshCollection();
+    await validated.insertOne({ _id: 1, x: 'text' });
+    await raw.command({ collMod: validated.collectionName, validator: { x: { $type: 'string' } } });
+    const error: unknown = await validated.updateOne({ _id: 1 }, { $set: { x: 1 } }).catch((caught: unknown) => caught);
+    expect(error).toMatchObject({ code: 121, errInfo: { failingDocumentId: 1 } });
+    expect(await validated.findOne({ _id: 1 })).toEqual({ _id: 1, x: 'text' });
+    await validated.updateOne({ _id: 1 }, { $set: { x: 1 } }, { bypassDocumentValidation: true });
+    expect((await validated.findOne({ _id: 1 }))?.x).toBe(1);
   });
 });
