@@ -41,6 +41,9 @@ export const ErrorCode = {
   Location40571: 40571,
   Location31250: 31250,
   Location31254: 31254,
+  Location28667: 28667,
+  Location28724: 28724,
+  Location51246: 51246,
 } as const;
 
 export type ErrorCodeName = keyof typeof ErrorCode;

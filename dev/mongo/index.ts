@@ -15,7 +15,8 @@
  * - stored numbers keep their BSON types (int32, int64, double), also through update operators; values an
  *   aggregation, a pipeline update or a projection operator computes are int32 or double by value;
  *   int64 beyond 2^53 compares exactly in queries and sorts, not inside aggregation expressions;
- *   $inc/$mul on Decimal128 is refused;
+ *   $inc/$mul on Decimal128 is refused; the positional projection `a.$` uses the query's top-level
+ *   conditions on `a` (not those inside $and/$or);
  * - validators are query documents ($jsonSchema refused); errInfo.details names the validator rather than
  *   explaining which rule failed;
  * - TTL indexes expire documents on a 60 s sweep; createIndexes with several specs is not all-or-nothing;

@@ -2,7 +2,7 @@ import { Aggregator } from 'mingo/aggregator';
 import { ProcessingMode } from 'mingo/core';
 import { Query } from 'mingo/query';
 import type { Options } from 'mingo/types';
-import { isPlainObject, withIdFirst, type Doc } from './documents';
+import { isPlainObject, setPath, withIdFirst, type Doc } from './documents';
 import { CommandError, notSupported, toCommandError } from './errors';
 import { applyPlainProjection, isPlainProjection } from './projection';
 import { queryContext, rememberTypedSource, sortDocuments } from './query-operators';
@@ -119,9 +119,14 @@ export function findDocuments(collection: Collection, spec: FindSpec, settings: 
   return spec.limit ? matches.slice(skip, skip + spec.limit) : skip ? matches.slice(skip) : matches;
 }
 
-/** Applies a find-style projection to one document. */
-export function project(doc: Doc, projection: Doc | undefined, settings: QuerySettings = {}): Doc {
+/**
+ * Applies a find-style projection to one document. `filter` is the query's, for the positional `$`
+ * (`{ 'items.$': 1 }`: the first element the query's conditions on `items` match).
+ */
+export function project(doc: Doc, projection: Doc | undefined, settings: QuerySettings = {}, filter: Doc = {}): Doc {
   if (!projection || Object.keys(projection).length === 0) return doc;
+  const positional = Object.keys(projection).filter((key) => key.endsWith('.$'));
+  if (positional.length > 0) return positionalProjection(doc, projection, positional, settings, filter);
   if (isPlainProjection(projection)) return applyPlainProjection(doc, projection);
   try {
     const result = new Query({}, mingoOptions(settings)).find<Doc>([queryDocument(doc)], queryForm(projection)).all()[0];
@@ -130,6 +135,31 @@ export function project(doc: Doc, projection: Doc | undefined, settings: QuerySe
   } catch (error) {
     throw toCommandError(error);
   }
+}
+
+function positionalProjection(doc: Doc, projection: Doc, keys: string[], settings: QuerySettings, filter: Doc): Doc {
+  if (keys.length > 1) throw new CommandError('BadValue', 'Cannot specify more than one positional proj. per query.');
+  const key = keys[0] as string;
+  const field = key.slice(0, -2);
+  const rest: Doc = { ...projection, [field]: 1 };
+  delete rest[key];
+  if (!isPlainProjection(rest)) throw notSupported('a positional projection combined with other projection operators');
+  const conditions = Object.entries(filter).filter(([path]) => path === field || path.startsWith(`${field}.`));
+  if (conditions.length === 0) throw new CommandError('BadValue', "positional operator '.$' requires corresponding field in query specifier");
+  const projected = applyPlainProjection(doc, rest);
+  const holder = field.split('.').reduce<unknown>((value, part) => (isPlainObject(value) ? value[part] : undefined), doc);
+  if (!Array.isArray(holder)) return projected;
+  const query = compileFilter(Object.fromEntries(conditions), settings);
+  const index = holder.findIndex((element) => {
+    const probe: Doc = {};
+    setPath(probe, field, [queryForm(element)]);
+    return query.test(probe);
+  });
+  if (index < 0) {
+    throw new CommandError('Location51246', "Executor error during find command :: caused by :: positional operator '.$' couldn't find a matching element in the array");
+  }
+  setPath(projected, field, [holder[index]]);
+  return projected;
 }
 
 /**

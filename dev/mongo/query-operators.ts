@@ -55,9 +55,11 @@ function inList(lhs: unknown, list: unknown, depth: number, strings: StringCompa
 
 /** $gt/$gte/$lt/$lte: only values of the operand's type bracket match (numbers with numbers…), or MinKey/MaxKey. */
 function ordered(test: (order: number) => boolean, strings: StringComparer): Predicate {
-  return (lhs, rhs) => {
+  return (lhs, rhs, depth) => {
     const crossType = bsonTypeOf(rhs) === 'MinKey' || bsonTypeOf(rhs) === 'MaxKey';
-    const candidates = Array.isArray(lhs) ? (Array.isArray(rhs) ? [...lhs, lhs] : lhs) : [lhs];
+    // An array matches through its elements (those of arrays met along a dotted path too), or as a whole
+    // when the operand is an array.
+    const candidates = Array.isArray(lhs) ? [...flatten(lhs, depth), ...(Array.isArray(rhs) ? [lhs] : [])] : [lhs];
     return candidates.some((value) => (crossType || typeRank(value) === typeRank(rhs)) && test(compareValues(value, rhs, strings)));
   };
 }

@@ -501,6 +501,17 @@ describe('embedded MongoDB (MongoDB semantics through the driver)', () => {
     expect(sorted.map((doc) => doc.name)).toEqual(['PING', 'ping', 'pong']);
   });
 
+  it('projects with $slice and the positional $ as MongoDB does, keeping the stored field order', async () => {
+    const shaped = freshCollection();
+    await shaped.insertOne({ _id: 1, zeta: 1, alpha: { keep: 1, drop: 2 }, items: [{ k: 1 }, { k: 2, v: 'b' }, { k: 2 }], tags: ['p', 'q', 'r'] });
+    const included = await shaped.findOne({ _id: 1 }, { projection: { tags: 1, zeta: 1, 'alpha.keep': 1 } });
+    expect(Object.keys(included ?? {})).toEqual(['_id', 'zeta', 'alpha', 'tags']);
+    expect(included?.alpha).toEqual({ keep: 1 });
+    // $slice alone keeps every other field.
+    expect(await shaped.findOne({ _id: 1 }, { projection: { tags: { $slice: -2 }, items: 0 } })).toEqual({ _id: 1, zeta: 1, alpha: { keep: 1, drop: 2 }, tags: ['q', 'r'] });
+    expect(await shaped.findOne({ 'items.k': 2 }, { projection: { 'items.$': 1 } })).toEqual({ _id: 1, items: [{ k: 2, v: 'b' }] });
+  });
+
   it('never returns a document deleted before the getMore, nor an updated one in its old form', async () => {
     const pages = freshCollection();
     await pages.insertMany(Array.from({ length: 6 }, (_, i) => ({ _id: i + 1, version: 'original' })));

@@ -51,7 +51,7 @@ function findAndModify(ctx: CommandContext): Doc {
   const collection = ctx.store.collection(ctx.db, request.name);
   collection?.checkHint(ctx.command.hint);
   const current = collection ? findDocuments(collection, { filter: request.query, sort: request.sort, limit: 1 }, settings)[0] : undefined;
-  const image = (doc: Doc | undefined): Doc | null => (doc ? project(doc, request.fields, settings) : null);
+  const image = (doc: Doc | undefined): Doc | null => (doc ? project(doc, request.fields, settings, request.query) : null);
 
   if (request.remove) {
     if (current) collection?.remove(current);

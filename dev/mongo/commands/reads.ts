@@ -37,7 +37,7 @@ function findServer(ctx: CommandContext, collection: Collection, filter: Doc, pr
     const current = collection.byId(held._id);
     if (!current) return undefined;
     if (current !== held && query && !query.test(queryDocument(current))) return undefined;
-    return project(current, projection, settings);
+    return project(current, projection, settings, filter);
   };
 }
 
