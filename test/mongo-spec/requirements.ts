@@ -5,8 +5,9 @@ export interface ServerFacts {
   /** `[major, minor, patch]` from buildInfo's versionArray. */
   version: [number, number, number];
   topology: 'single' | 'replicaset' | 'sharded' | 'load-balanced';
-  /** No Atlas Serverless here; auth is off (the stand-in has none; MONGO_URL servers are assumed open). */
+  /** Never Atlas Serverless here. */
   serverless: boolean;
+  /** The connection string carries credentials (the stand-in has no auth). */
   auth: boolean;
 }
 

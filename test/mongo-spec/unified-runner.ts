@@ -69,14 +69,20 @@ class StepFailure extends Error {
   }
 }
 
-async function serverFacts(internal: MongoClient): Promise<ServerFacts> {
+/** Credentials in the connection string mean the server runs with auth (the stand-in never does). */
+function usesAuth(uri: string): boolean {
+  const authority = /^mongodb(?:\+srv)?:\/\/([^/?]*)/.exec(uri)?.[1] ?? '';
+  return authority.includes('@');
+}
+
+async function serverFacts(internal: MongoClient, uri: string): Promise<ServerFacts> {
   const admin = internal.db('admin');
   const build = await admin.command({ buildInfo: 1 });
   const hello = await admin.command({ hello: 1 });
   const versionArray = Array.isArray(build.versionArray) ? (build.versionArray as number[]).map(Number) : undefined;
   const version = versionArray ? ([versionArray[0] ?? 0, versionArray[1] ?? 0, versionArray[2] ?? 0] as [number, number, number]) : parseVersion(String(build.version));
   const topology = hello.msg === 'isdbgrid' ? 'sharded' : hello.serviceId ? 'load-balanced' : hello.setName ? 'replicaset' : 'single';
-  return { version, topology, serverless: false, auth: false };
+  return { version, topology, serverless: false, auth: usesAuth(uri) };
 }
 
 class UnifiedRunner {
@@ -183,7 +189,7 @@ export async function runSpecFiles(files: SpecFile[], options: RunOptions): Prom
   await internal.connect();
   const renamed = new Set<string>();
   try {
-    const server = await serverFacts(internal);
+    const server = await serverFacts(internal, options.uri);
     const runner = new UnifiedRunner(internal, options.uri);
     const results: TestResult[] = [];
     for (const spec of files) {
