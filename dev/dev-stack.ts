@@ -24,6 +24,8 @@ const DEV_DATABASE = 'vps_dev';
 const stack: { name: string; stop: () => Promise<unknown> }[] = [];
 
 async function main(): Promise<void> {
+  // The dev stack is development: its fixed secrets apply here (and only where NODE_ENV says so).
+  process.env.NODE_ENV ??= 'development';
   // Snappy dev defaults; the same variables override them.
   process.env.HOST ??= '127.0.0.1';
   process.env.POLL_INTERVAL_MS ??= '500';
@@ -76,9 +78,10 @@ async function main(): Promise<void> {
 
   const demoIds = await insertDemoOrders(db, { queue, logger });
 
+  const adminToken = (config.admins[0] as { token: string }).token;
   const lines: [string, string][] = [
     ['API', api.url],
-    ['Admin token', config.adminToken],
+    ['Admin token', adminToken],
     ['bull-board', `${api.url}/admin/queues`],
     ['MongoDB', mongoUrl],
     ['Redis', redisUrl],
@@ -91,7 +94,7 @@ async function main(): Promise<void> {
       '',
       `Ready in ${((Date.now() - started) / 1000).toFixed(1)} s. Workers in this process: ${workers.length}.`,
       demoIds.length > 0 ? `Demo orders: ${demoIds.join(' ')}` : '',
-      `Try:  curl -s -H "Authorization: Bearer ${config.adminToken}" ${api.url}/api/orders | head -c 600`,
+      `Try:  curl -s -H "Authorization: Bearer ${adminToken}" ${api.url}/api/orders | head -c 600`,
       'Ctrl-C stops everything.',
     ]
       .filter(Boolean)

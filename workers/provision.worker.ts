@@ -1,5 +1,7 @@
 import { DelayedError, UnrecoverableError, Worker, type Job } from 'bullmq';
 import type { Redis } from 'ioredis';
+import { createAlerts, NO_ALERTS, watchSweeper, type Alerts } from '../src/alerts/alerts';
+import { createAuditLog } from '../src/audit/audit-log';
 import { loadConfigOrExit, type Config } from '../src/config';
 import { connectDatabase, type Database } from '../src/db/connection';
 import { stagedBackoffMs } from '../src/domain/backoff';
@@ -7,9 +9,9 @@ import { runShutdown, exitOnSignals } from '../src/lifecycle/shutdown';
 import { createPackageLocks } from '../src/locks/package-lock';
 import { createProviderPauses } from '../src/locks/provider-pauses';
 import { createLogger, type Logger } from '../src/observability/logger';
-import { createMetrics, type Metrics } from '../src/observability/metrics';
+import { createMetrics, QUEUE_DEPTH_STATES, type Metrics } from '../src/observability/metrics';
 import { checkReadiness } from '../src/observability/readiness';
-import { serveWorkerHttp } from '../src/observability/worker-http';
+import { serveOpsHttp } from '../src/observability/ops-http';
 import { createProviderClients } from '../src/providers';
 import type { ProviderClient, ProviderName } from '../src/providers/types';
 import {
@@ -41,6 +43,8 @@ export interface ProvisionWorkerOptions {
   metrics: Metrics;
   /** Run the recovery sweeper in this process too (default true; one runner at a time across processes anyway). */
   sweeper?: boolean;
+  /** Where final failures and stuck orders are told (default: nowhere). */
+  alerts?: Alerts;
 }
 
 export interface RunningProvisionWorker {
@@ -120,6 +124,7 @@ function serialisePoll(poll: PollStep): NonNullable<ProvisionJobData['poll']> {
  */
 export async function startProvisionWorker(options: ProvisionWorkerOptions): Promise<RunningProvisionWorker> {
   const { config, logger, metrics } = options;
+  const alerts = options.alerts ?? NO_ALERTS;
   const stages = config.worker.backoffMs;
   const connection: Redis = createRedis(options.redisUrl, 'worker');
   const queue = createProvisionQueue({ connection, prefix: config.queuePrefix, attempts: config.worker.attempts });
@@ -188,6 +193,7 @@ export async function startProvisionWorker(options: ProvisionWorkerOptions): Pro
       },
     });
     const next = nextData(data, outcome, job.stalledCounter);
+    if (outcome.kind === 'fail') alerts.note('failed', { orderId: data.orderId, text: outcome.error });
     switch (outcome.kind) {
       case 'done':
         return;
@@ -236,7 +242,10 @@ export async function startProvisionWorker(options: ProvisionWorkerOptions): Pro
     if (job) logger.debug({ jobId: job.id, orderId: (job.data as { orderId?: string }).orderId, error: error.message }, 'job attempt failed');
   });
 
-  const sweeper = options.sweeper === false ? null : await startSweeper({ config, connection, queue, orders: options.db.orderState, logger, metrics });
+  const sweeper =
+    options.sweeper === false
+      ? null
+      : await startSweeper({ config, connection, queue, orders: options.db.orderState, audit: createAuditLog(options.db.auditEvents, logger), alerts, logger, metrics });
 
   let closing: Promise<boolean> | undefined;
   function close(): Promise<boolean> {
@@ -287,11 +296,17 @@ async function main(): Promise<void> {
     timeoutMs: config.providers.timeoutMs,
     onCall: ({ provider, operation, outcome, durationMs }) => metrics.providerCall.observe({ provider, operation, outcome }, durationMs / 1000),
   });
-  const running = await startProvisionWorker({ config, redisUrl: config.redisUrl, db, providers, logger, metrics });
+  const alertsRedis = createRedis(config.redisUrl, 'worker');
+  const alerts = config.alertWebhookUrl
+    ? createAlerts({ redis: alertsRedis, prefix: config.queuePrefix, url: config.alertWebhookUrl, publicUrl: config.publicUrl ?? `http://127.0.0.1:${config.port}`, logger, metrics })
+    : NO_ALERTS;
+  const sweeperWatch = watchSweeper({ redis: alertsRedis, prefix: config.queuePrefix, sweepIntervalMs: config.worker.sweepIntervalMs, alerts, logger });
+  const running = await startProvisionWorker({ config, redisUrl: config.redisUrl, db, providers, logger, metrics, alerts });
+  metrics.watchQueueDepth(() => running.queue.getJobCounts(...QUEUE_DEPTH_STATES));
   const http =
     config.worker.metricsPort === undefined
       ? null
-      : await serveWorkerHttp({
+      : await serveOpsHttp({
           registry: metrics.registry,
           readiness: () => checkReadiness({ mongo: db.connection, redis: running.redis }),
           host: config.host,
@@ -308,6 +323,8 @@ async function main(): Promise<void> {
       const restClean = await runShutdown(
         [
           { name: 'health and metrics', run: async () => http?.close() },
+          { name: 'alerts', run: async () => (sweeperWatch.stop(), alerts.close()) },
+          { name: 'alerts redis', run: () => alertsRedis.quit() },
           { name: 'mongodb', run: () => db.close() },
         ],
         left,

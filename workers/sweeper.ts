@@ -2,14 +2,15 @@ import { Queue, Worker } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { Mutex } from 'redis-semaphore';
 import type { Config } from '../src/config';
+import { sweeperLastRunKey, type Alerts } from '../src/alerts/alerts';
+import type { AuditLog } from '../src/audit/audit-log';
 import type { OrderState } from '../src/order-state/order-state';
 import type { Logger } from '../src/observability/logger';
 import type { Metrics } from '../src/observability/metrics';
 import { recoverOrders } from '../src/provisioning/recover-orders';
 import type { ProvisionQueue } from '../src/queue/provision-queue';
+import { SWEEP_JOB, SWEEPER_QUEUE } from '../src/queue/sweeper-queue';
 
-export const SWEEPER_QUEUE = 'recovery-sweeper';
-export const SWEEP_JOB = 'sweep';
 const SCHEDULER_ID = 'recovery-sweep';
 
 export interface RunningSweeper {
@@ -28,6 +29,8 @@ export async function startSweeper(deps: {
   connection: Redis;
   queue: ProvisionQueue;
   orders: OrderState;
+  audit: AuditLog;
+  alerts: Alerts;
   logger: Logger;
   metrics: Metrics;
 }): Promise<RunningSweeper> {
@@ -63,7 +66,9 @@ export async function startSweeper(deps: {
       });
       if (!(await mutex.tryAcquire())) return { skipped: 'another sweep is running' };
       try {
-        const summary = await recoverOrders({ orders: deps.orders, queue: deps.queue, logger, stuckAfterMs: config.worker.stuckAfterMs });
+        // Stamped first: a sweep that runs long (or fails) still shows the sweeper is alive.
+        await connection.set(sweeperLastRunKey(config.queuePrefix), String(Date.now()), 'PX', 24 * 3600_000);
+        const summary = await recoverOrders({ orders: deps.orders, queue: deps.queue, audit: deps.audit, alerts: deps.alerts, logger, stuckAfterMs: config.worker.stuckAfterMs });
         if (summary.reenqueued) metrics.sweeperRecovered.inc({ action: 'reenqueued' }, summary.reenqueued);
         if (summary.failed) metrics.sweeperRecovered.inc({ action: 'failed' }, summary.failed);
         return summary;

@@ -2,8 +2,20 @@ import express, { Router, type RequestHandler } from 'express';
 import helmet from 'helmet';
 import { z } from 'zod';
 import { loadAdminUiAssets, type AdminUiAssets } from './admin-ui-assets';
-import { ADMIN_SESSION_COOKIE, CSRF_HEADER, CSRF_HEADER_VALUE, createSessionValue, lacksCsrfHeader, secretsEqual } from './auth';
-import { ForbiddenError, parseRequest, UnsupportedMediaTypeError } from './errors';
+import {
+  ADMIN_SESSION_COOKIE,
+  CSRF_HEADER,
+  CSRF_HEADER_VALUE,
+  createSessionValue,
+  identify,
+  lacksCsrfHeader,
+  readCookie,
+  recordFailedAuth,
+  refuseIfThrottled,
+  sessionAdmin,
+  type AuthContext,
+} from './auth';
+import { ForbiddenError, parseRequest, UnauthorizedError, UnsupportedMediaTypeError } from './errors';
 
 export const ADMIN_UI_PATH = '/admin';
 export const ADMIN_SESSION_PATH = '/admin/session';
@@ -40,10 +52,11 @@ const jsonOnly: RequestHandler = (req, _res, next) => {
 
 /**
  * The admin orders page (`/admin`: HTML, CSS and the bundled script) and its session: `POST
- * /admin/session` trades the admin token for an HttpOnly, SameSite=Strict cookie that the order
- * routes accept; `DELETE /admin/session` signs out. Mount before the global helmet.
+ * /admin/session` trades an admin token for an HttpOnly, SameSite=Strict cookie that the order routes
+ * and bull-board accept; `GET /admin/session` says who is signed in; `DELETE /admin/session` signs out.
+ * Mount before the global helmet.
  */
-export function adminUiRouter({ adminToken, assets = loadAdminUiAssets() }: { adminToken: string; assets?: AdminUiAssets }): Router {
+export function adminUiRouter({ auth, assets = loadAdminUiAssets() }: { auth: AuthContext; assets?: AdminUiAssets }): Router {
   const router = Router();
   const serve =
     (type: string, body: string): RequestHandler =>
@@ -56,13 +69,28 @@ export function adminUiRouter({ adminToken, assets = loadAdminUiAssets() }: { ad
   router.get(`${ADMIN_UI_PATH}/app.js`, adminUiHelmet, serve('js', assets.script));
   router.get(`${ADMIN_UI_PATH}/styles.css`, adminUiHelmet, serve('css', assets.css));
 
-  router.post(ADMIN_SESSION_PATH, adminUiHelmet, jsonOnly, express.json({ limit: '2kb', strict: true }), (req, res) => {
+  router.post(ADMIN_SESSION_PATH, adminUiHelmet, jsonOnly, express.json({ limit: '2kb', strict: true }), async (req, res) => {
     const { token } = parseRequest(SignInBodySchema, req.body, 'sign-in body');
-    if (!secretsEqual(token, adminToken)) throw new ForbiddenError('That admin token is not valid.');
+    refuseIfThrottled(auth, req);
+    const principal = identify(token, { admins: auth.credentials.admins });
+    const admin = principal?.kind === 'admin' ? auth.credentials.admins.find((candidate) => candidate.name === principal.name) : undefined;
+    if (!admin) {
+      recordFailedAuth(auth, req, 'sign_in');
+      throw new ForbiddenError('That admin token is not valid.');
+    }
+    await auth.audit.record({ actor: admin.name, action: 'sign_in', outcome: 'signed_in', details: { address: req.ip ?? null } });
     // A browser-session cookie; the value itself also expires (ADMIN_SESSION_TTL_MS).
-    res.cookie(ADMIN_SESSION_COOKIE, createSessionValue(adminToken), { httpOnly: true, sameSite: 'strict', path: '/', secure: req.secure });
+    res.cookie(ADMIN_SESSION_COOKIE, createSessionValue(admin), { httpOnly: true, sameSite: 'strict', path: '/', secure: req.secure });
     res.setHeader('Cache-Control', 'no-store');
-    res.status(204).end();
+    res.status(200).json({ name: admin.name });
+  });
+
+  router.get(ADMIN_SESSION_PATH, adminUiHelmet, (req, res) => {
+    const cookie = readCookie(req.headers.cookie, ADMIN_SESSION_COOKIE);
+    const admin = cookie === undefined ? null : sessionAdmin(cookie, auth.credentials.admins);
+    if (!admin) throw new UnauthorizedError('Not signed in.');
+    res.setHeader('Cache-Control', 'no-store');
+    res.json({ name: admin.name });
   });
 
   router.delete(ADMIN_SESSION_PATH, adminUiHelmet, (req, res) => {

@@ -5,7 +5,7 @@ import type { Queue } from 'bullmq';
 import { Router, type Express, type RequestHandler } from 'express';
 import helmet from 'helmet';
 import { PROVISION_QUEUE } from '../queue/provision-queue';
-import { requireAdmin } from './auth';
+import { authenticate, CSRF_HEADER, CSRF_HEADER_VALUE, type AuthContext } from './auth';
 import { AppError } from '../domain/errors';
 import { ForbiddenError } from './errors';
 
@@ -65,6 +65,16 @@ function originHost(origin: string): string | null {
 }
 
 /**
+ * The session cookie lets state-changing requests through only with the admin page's CSRF header, which
+ * bull-board's UI does not send. Here the same-origin check (`sameOriginWrites`, on every write however
+ * authenticated) is the CSRF defence, so the header is supplied for requests that pass it.
+ */
+const sessionWithoutCsrfHeader: RequestHandler = (req, _res, next) => {
+  if (!req.headers.authorization && !SAFE_METHODS.has(req.method)) req.headers[CSRF_HEADER] = CSRF_HEADER_VALUE;
+  next();
+};
+
+/**
  * Writes bull-board would make to the provision queue that bypass the order's request path: a Retry or
  * an added job would not carry the order's deduplication key (a second live job for one order), and
  * edited data could corrupt a job mid-attempt. Retry is turned off in the UI too; Promote ("run now")
@@ -81,8 +91,11 @@ const guardProvisionQueue: RequestHandler = (req, _res, next) => {
   );
 };
 
-/** bull-board for the provision queue (and any other queues, e.g. the sweeper's), behind admin auth. */
-export function bullBoardRouter({ adminToken, queues }: { adminToken: string; queues: Queue[] }): Router {
+/**
+ * bull-board for the provision queue (and any other queues, e.g. the sweeper's), for admins: Bearer,
+ * Basic (scripts, and browsers asked for it), or the admin page's session, so one sign-in covers both.
+ */
+export function bullBoardRouter({ auth, queues }: { auth: AuthContext; queues: Queue[] }): Router {
   const serverAdapter = new ExpressAdapter();
   serverAdapter.setBasePath(BULL_BOARD_PATH);
   createBullBoard({
@@ -95,6 +108,15 @@ export function bullBoardRouter({ adminToken, queues }: { adminToken: string; qu
   board.disable('x-powered-by');
 
   const router = Router();
-  router.use(BULL_BOARD_PATH, boardHelmet, requireAdmin({ adminToken, basicRealm: 'bull-board' }), sameOriginWrites, guardProvisionQueue, board);
+  router.use(
+    BULL_BOARD_PATH,
+    boardHelmet,
+    sameOriginWrites,
+    // bull-board's own page sends no CSRF header; its writes are held to the same-origin check instead.
+    sessionWithoutCsrfHeader,
+    authenticate(auth, { allow: 'admin', basicRealm: 'bull-board', session: true }),
+    guardProvisionQueue,
+    board,
+  );
   return router;
 }

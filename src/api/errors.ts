@@ -22,6 +22,20 @@ export class ForbiddenError extends AppError {
   readonly status = 403;
 }
 
+/** 429: slow down; `retryAfterSeconds` goes into the Retry-After header. */
+export class TooManyRequestsError extends AppError {
+  override readonly name = 'TooManyRequestsError';
+  readonly code = 'too_many_requests';
+  readonly status = 429;
+
+  constructor(
+    message: string,
+    readonly retryAfterSeconds: number,
+  ) {
+    super(message);
+  }
+}
+
 export class InvalidSignatureError extends AppError {
   override readonly name = 'InvalidSignatureError';
   readonly code = 'invalid_signature';
@@ -139,6 +153,7 @@ export function errorHandler(logger: Logger): ErrorRequestHandler {
       return;
     }
     const { status, body, unexpected } = toErrorResponse(error);
+    if (error instanceof TooManyRequestsError) res.setHeader('Retry-After', String(Math.max(1, error.retryAfterSeconds)));
     if (unexpected) logger.error({ err: error, method: req.method, url: req.originalUrl }, 'unhandled error in request');
     else if (status >= 500) logger.warn({ err: error, method: req.method, url: req.originalUrl, code: body.error }, 'request failed: dependency unavailable');
     res.status(status).json(body);

@@ -5,7 +5,8 @@ import { QueueUnavailableError } from '../domain/errors';
 import { provisionActionFor } from '../domain/provision-action';
 import type { OrderFacts } from '../domain/statuses';
 import { findLiveProvisionJob, type ProvisionQueue } from '../queue/provision-queue';
-import type { JobView, OrderView } from './schemas';
+import type { StoredAuditEvent } from '../audit/audit-log';
+import type { AuditEventView, JobView, OrderView } from './schemas';
 
 /**
  * An order as read from MongoDB (lean). Orders written by the web app may lack the fields this system
@@ -18,6 +19,7 @@ export interface OrderRecord extends OrderFacts {
   os?: string | null;
   plan?: string | null;
   packageName?: string | null;
+  customerEmail?: string | null;
   providerReference?: string | null;
   nextAttemptAt?: Date | null;
   attempts?: Attempt[] | null;
@@ -74,6 +76,7 @@ export function toOrderView(order: OrderRecord, job: JobView | null): OrderView 
     id: order._id.toString(),
     status: order.status,
     provider: order.provider,
+    customerEmail: order.customerEmail ?? null,
     autoProvisioned: Boolean(order.autoProvisioned),
     provisioningStatus: order.provisioningStatus ?? null,
     provisioningError: order.provisioningError ?? null,
@@ -98,6 +101,18 @@ export function toOrderView(order: OrderRecord, job: JobView | null): OrderView 
     hasCredentials: Boolean(order.credentialsEncrypted),
     provisionAction: provisionActionFor(order, job !== null),
     job,
+  };
+}
+
+/** An audit log entry as the API shows it. */
+export function toAuditView(event: StoredAuditEvent): AuditEventView {
+  return {
+    at: new Date(event.at).toISOString(),
+    actor: event.actor,
+    action: event.action,
+    ...(event.orderId ? { orderId: event.orderId } : {}),
+    outcome: event.outcome,
+    ...(event.details ? { details: event.details } : {}),
   };
 }
 

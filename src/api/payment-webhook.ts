@@ -1,4 +1,5 @@
 import type { Logger } from 'pino';
+import type { AuditLog } from '../audit/audit-log';
 import type { Database } from '../db/connection';
 import { decidePayment } from '../domain/payment-decision';
 import type { Metrics } from '../observability/metrics';
@@ -7,6 +8,7 @@ import type { WebhookAnswer } from './schemas';
 
 export interface PaymentWebhookDeps {
   db: Database;
+  audit: AuditLog;
   queue: ProvisionQueue;
   logger: Logger;
   metrics: Metrics;
@@ -56,6 +58,7 @@ export async function recordPayment(deps: PaymentWebhookDeps, event: PaymentEven
       return { received: true, duplicate: true };
     }
     metrics.webhooks.inc({ outcome: reason });
+    await deps.audit.record({ actor: 'payment', action: 'payment', orderId: event.orderId, outcome: `ignored_${reason}`, details: { webhookId: event.webhookId } });
     return { received: true, duplicate: false, ignored: reason };
   };
 
@@ -79,17 +82,20 @@ export async function recordPayment(deps: PaymentWebhookDeps, event: PaymentEven
   // not asked for by this payment (a failed order waits for the admin's Retry): then it is enqueued. A
   // live job absorbs the request (deduplication).
   const current = order ? decidePayment(order) : null;
-  if (current?.kind !== 'record' || current.provision !== 'take_up') {
-    metrics.webhooks.inc({ outcome: 'recorded' });
-    return { received: true, duplicate: false };
+  let outcome: 'recorded' | 'queued' | 'enqueue_failed' = 'recorded';
+  let jobId: string | undefined;
+  if (current?.kind === 'record' && current.provision === 'take_up') {
+    try {
+      const enqueued = await enqueueProvision(deps.queue, event.orderId, 'payment', now);
+      jobId = enqueued.jobId;
+      log.info({ jobId, created: enqueued.created }, 'payment recorded; provisioning enqueued');
+      outcome = 'queued';
+    } catch (error) {
+      log.warn({ err: error }, 'payment recorded but the queue (Redis) is unavailable; the recovery sweeper will enqueue it');
+      outcome = 'enqueue_failed';
+    }
   }
-  try {
-    const { jobId, created } = await enqueueProvision(deps.queue, event.orderId, 'payment', now);
-    log.info({ jobId, created }, 'payment recorded; provisioning enqueued');
-    metrics.webhooks.inc({ outcome: 'queued' });
-  } catch (error) {
-    log.warn({ err: error }, 'payment recorded but the queue (Redis) is unavailable; the recovery sweeper will enqueue it');
-    metrics.webhooks.inc({ outcome: 'enqueue_failed' });
-  }
+  metrics.webhooks.inc({ outcome });
+  await deps.audit.record({ actor: 'payment', action: 'payment', orderId: event.orderId, outcome, details: { webhookId: event.webhookId, ...(jobId ? { jobId } : {}) } });
   return { received: true, duplicate: false };
 }

@@ -7,6 +7,7 @@ import {
   PROVIDER_NAMES,
   PROVISIONING_STATUSES,
 } from '../domain/statuses';
+import { AUDIT_ACTIONS } from '../audit/audit-log';
 import { objectIdString } from '../queue/provision-queue';
 
 /**
@@ -15,7 +16,7 @@ import { objectIdString } from '../queue/provision-queue';
  */
 
 /** An order id; the pattern is restated for OpenAPI, which cannot carry the regex's `i` flag. */
-const orderId = objectIdString.meta({ description: 'An order id (ObjectId)', pattern: '^[0-9a-fA-F]{24}$', example: '665f1c2e9b1e8a0012345678' });
+const orderId = objectIdString.toLowerCase().meta({ description: 'An order id (ObjectId)', pattern: '^[0-9a-fA-F]{24}$', example: '665f1c2e9b1e8a0012345678' });
 
 export const OrderIdParamsSchema = z.strictObject({ orderId });
 
@@ -38,19 +39,58 @@ const cursor = z
     return bytes.toString('hex');
   });
 
-export const ListOrdersQuerySchema = z.strictObject({
+/** The filters an order list and a bulk Retry share. */
+export const OrderFilterSchema = z.strictObject({
   status: z.enum(ORDER_STATUSES).optional(),
   provisioningStatus: z.enum(PROVISIONING_STATUSES).optional(),
   provider: z.enum(PROVIDER_NAMES).optional(),
+});
+export type OrderFilter = z.infer<typeof OrderFilterSchema>;
+
+export const ListOrdersQuerySchema = OrderFilterSchema.extend({
+  q: z
+    .string()
+    .trim()
+    .min(1)
+    .max(254)
+    .optional()
+    .meta({ description: "Search: an order id, or the customer's email (exact, case-insensitive)" }),
   limit: z.coerce.number().int().min(1).max(100).default(20).meta({ description: 'Page size, 1 to 100' }),
   cursor: cursor.optional(),
 });
 export type ListOrdersQuery = z.infer<typeof ListOrdersQuerySchema>;
 
+/** Routes that take no body tolerate an empty JSON object. */
+export const EmptyBodySchema = z.strictObject({}).optional();
+
 /** POST provision takes no body, or `{ "now": true }` to run a delayed live job at once (retry now). */
 export const ProvisionBodySchema = z
   .strictObject({ now: z.boolean().optional().meta({ description: 'Run the live job now if it is waiting out a delay (backoff, lock wait, next poll)' }) })
   .optional();
+
+/** At most this many orders by id in one bulk request, and by filter. */
+export const BULK_MAX_IDS = 500;
+export const BULK_MAX_MATCHES = 5_000;
+
+export const BulkProvisionBodySchema = z.union([
+  z.strictObject({
+    orderIds: z.array(orderId).min(1).max(BULK_MAX_IDS).meta({ description: `Up to ${BULK_MAX_IDS} order ids` }),
+    dryRun: z.boolean().optional(),
+  }),
+  z.strictObject({
+    filter: OrderFilterSchema.meta({ description: `Every order matching (at most ${BULK_MAX_MATCHES})` }),
+    dryRun: z.boolean().optional(),
+  }),
+]);
+export type BulkProvisionBody = z.infer<typeof BulkProvisionBodySchema>;
+
+export const AuditQuerySchema = z.strictObject({
+  orderId: orderId.optional(),
+  actor: z.string().min(1).max(64).optional(),
+  action: z.enum(AUDIT_ACTIONS).optional(),
+  limit: z.coerce.number().int().min(1).max(100).default(50).meta({ description: 'Page size, 1 to 100' }),
+  cursor: cursor.optional(),
+});
 
 export const PaymentSucceededEventSchema = z
   .object({
@@ -117,11 +157,26 @@ export const AttemptViewSchema = z
   })
   .meta({ id: 'Attempt' });
 
+export const AuditEventSchema = z
+  .object({
+    at: isoDate,
+    actor: z.string().meta({ description: "An admin's name, `app`, `payment`, `sweeper`, or `unknown` (a failed sign-in)" }),
+    action: z.enum(AUDIT_ACTIONS),
+    orderId: z.string().optional(),
+    outcome: z.string(),
+    details: z.record(z.string(), z.unknown()).optional(),
+  })
+  .meta({ id: 'AuditEvent' });
+export type AuditEventView = z.infer<typeof AuditEventSchema>;
+
+export const AuditPageSchema = z.object({ events: z.array(AuditEventSchema), nextCursor: z.string().nullable() }).meta({ id: 'AuditPage' });
+
 export const OrderViewSchema = z
   .object({
     id: z.string(),
     status: z.enum(ORDER_STATUSES),
     provider: z.enum(PROVIDER_NAMES),
+    customerEmail: z.string().nullable().meta({ description: "The customer's email, when the web app stores one" }),
     autoProvisioned: z.boolean(),
     provisioningStatus: z.enum(PROVISIONING_STATUSES).nullable(),
     provisioningError: z.string().nullable(),
@@ -138,6 +193,7 @@ export const OrderViewSchema = z
     hasCredentials: z.boolean().meta({ description: 'Whether server credentials are stored (they are never returned)' }),
     provisionAction: ProvisionActionSchema,
     job: JobViewSchema.nullable(),
+    audit: z.array(AuditEventSchema).optional().meta({ description: "The order's audit log entries, newest first (one order's view only)" }),
   })
   .meta({ id: 'Order' });
 export type OrderView = z.infer<typeof OrderViewSchema>;
@@ -153,6 +209,25 @@ export const ProvisionQueuedSchema = z.object({ outcome: z.enum(['queued', 'prom
 export const ProvisionAlreadyActiveSchema = z
   .object({ outcome: z.literal('already_active'), orderId: z.string() })
   .meta({ id: 'ProvisionAlreadyActive' });
+
+const BULK_OUTCOMES = ['queued', 'already_active', 'in_progress', 'not_provisionable', 'not_found'] as const;
+
+export const BulkProvisionAnswerSchema = z
+  .object({
+    dryRun: z.boolean(),
+    counts: z.object(Object.fromEntries(BULK_OUTCOMES.map((outcome) => [outcome, z.number().int()])) as Record<(typeof BULK_OUTCOMES)[number], z.ZodNumber>),
+    results: z.array(
+      z.union([
+        z.object({ orderId: z.string(), outcome: z.enum(BULK_OUTCOMES), jobId: z.string().optional() }),
+        z.object({ orderId: z.string(), error: z.string().meta({ description: 'e.g. queue_unavailable: this order was not requested' }) }),
+      ]),
+    ),
+  })
+  .meta({ id: 'BulkProvisionAnswer' });
+export type BulkProvisionAnswer = z.infer<typeof BulkProvisionAnswerSchema>;
+
+export const CredentialsSchema = z.object({ username: z.string(), password: z.string() }).meta({ id: 'ServerCredentials' });
+export const SessionSchema = z.object({ name: z.string().meta({ description: 'The signed-in admin' }) }).meta({ id: 'AdminSession' });
 
 export const WebhookAnswerSchema = z
   .object({

@@ -1,4 +1,5 @@
 import mongoose, { type Connection } from 'mongoose';
+import { auditEventModel, type AuditEventModel } from '../audit/audit-log';
 import { createMongoOrderState } from '../order-state/mongo-order-state';
 import type { OrderState } from '../order-state/order-state';
 import { orderModel, type OrderModel } from './order-model';
@@ -10,6 +11,7 @@ export interface Database {
   /** Every write of an order's provisioning state goes through here. */
   orderState: OrderState;
   webhookEvents: WebhookEventModel;
+  auditEvents: AuditEventModel;
   close(): Promise<void>;
 }
 
@@ -27,12 +29,14 @@ export async function connectDatabase(url: string, options: { serverSelectionTim
     .asPromise();
   const orders = orderModel(connection);
   const webhookEvents = webhookEventModel(connection);
-  await Promise.all([orders.createIndexes(), webhookEvents.createIndexes()]);
+  const auditEvents = auditEventModel(connection);
+  await Promise.all([orders.createIndexes(), webhookEvents.createIndexes(), auditEvents.createIndexes()]);
   return {
     connection,
     orders,
     orderState: createMongoOrderState(orders),
     webhookEvents,
+    auditEvents,
     close: () => connection.close(),
   };
 }

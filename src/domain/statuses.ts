@@ -11,8 +11,8 @@ export const PAID_STATUSES: readonly OrderStatus[] = ['paid', 'confirmed', 'acti
 export const PROVISIONING_STATUSES = ['queued', 'provisioning', 'active', 'failed'] as const;
 export type ProvisioningStatus = (typeof PROVISIONING_STATUSES)[number];
 
-/** Why an attempt was made: the payment webhook, an admin's Provision/Retry, or the recovery sweeper. */
-export const ATTEMPT_REASONS = ['payment', 'admin', 'recovery'] as const;
+/** Why an attempt was made: the payment webhook, an admin's Provision/Retry, the web app's request, or the recovery sweeper. */
+export const ATTEMPT_REASONS = ['payment', 'admin', 'app', 'recovery'] as const;
 export type AttemptReason = (typeof ATTEMPT_REASONS)[number];
 
 /** `died`: the worker running the attempt stopped (a crash or kill), found when its job was taken up again. */

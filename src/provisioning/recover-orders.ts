@@ -1,4 +1,6 @@
 import type { Logger } from 'pino';
+import type { Alerts } from '../alerts/alerts';
+import type { AuditLog } from '../audit/audit-log';
 import { ProvisionInProgressError, QueueUnavailableError } from '../domain/errors';
 import type { OrderSnapshot, OrderState } from '../order-state/order-state';
 import { findLiveProvisionJob, type ProvisionQueue } from '../queue/provision-queue';
@@ -6,6 +8,10 @@ import { requestProvision } from './request-provision';
 
 export interface RecoverDeps {
   orders: OrderState;
+  /** Where the sweeper's actions are recorded (actor `sweeper`). */
+  audit?: AuditLog;
+  /** Operators hear of every order found stuck. */
+  alerts?: Alerts;
   queue: ProvisionQueue;
   logger: Logger;
   stuckAfterMs: number;
@@ -59,6 +65,8 @@ async function recoverBatch(deps: RecoverDeps, batch: OrderSnapshot[], now: Date
     try {
       const result = await requestProvision({ ...deps, now: () => now }, order.id, 'recovery');
       if (result.outcome === 'queued') summary.reenqueued += 1;
+      await deps.audit?.record({ actor: 'sweeper', action: 'recover', orderId: order.id, outcome: result.outcome, details: { was: order.provisioningStatus } });
+      deps.alerts?.note('stuck', { orderId: order.id, text: `was ${order.provisioningStatus} with no job; enqueued again` });
       deps.logger.warn({ orderId: order.id, provisioningStatus: order.provisioningStatus }, 'recovered an order with no live job: enqueued again');
     } catch (error) {
       // A request or worker got there between our look and our enqueue: nothing to recover.
@@ -95,6 +103,10 @@ async function markStalled(deps: RecoverDeps, order: OrderSnapshot, now: Date, i
   const minutes = Math.round(idleMs / 60_000);
   const message = `Provisioning stalled: no job ran for this order for ${minutes} min (the queue lost it or a worker died). Press Retry to provision it.`;
   const stalled = await deps.orders.markStalled(order, message, { at: now, reason: 'recovery', jobId: 'sweeper', attempt: 0, outcome: 'failed', error: message, durationMs: 0 });
-  if (stalled) deps.logger.error({ orderId: order.id, idleMs }, 'order stalled with no live job: marked failed');
+  if (stalled) {
+    deps.logger.error({ orderId: order.id, idleMs }, 'order stalled with no live job: marked failed');
+    await deps.audit?.record({ actor: 'sweeper', action: 'mark_stalled', orderId: order.id, outcome: 'failed', details: { idleMinutes: minutes } });
+    deps.alerts?.note('stuck', { orderId: order.id, text: `no job for ${minutes} min; marked failed, press Retry` });
+  }
   return stalled;
 }

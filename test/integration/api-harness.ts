@@ -12,7 +12,13 @@ import { createRedis } from '../../src/queue/redis';
 import { useIntegrationEnv, type IntegrationEnv } from '../support/integration';
 
 export const ADMIN_TOKEN = 'test-admin-token-0123456789';
+/** Named admins beside the lone ADMIN_TOKEN (who is `admin`), and the web app's token. */
+export const ALICE_TOKEN = 'alice-admin-token-0123456789';
+export const BOB_TOKEN = 'bob-admin-token-0123456789ab';
+export const APP_TOKEN = 'web-app-token-0123456789abcd';
 export const WEBHOOK_SECRET = 'whsec_dGVzdC13ZWJob29rLXNlY3JldC1mb3ItYXBpLXRlc3Rz';
+
+export type RequestOptions = RequestInit & { auth?: boolean; token?: string };
 
 export interface ApiHarness {
   env: IntegrationEnv;
@@ -22,10 +28,10 @@ export interface ApiHarness {
   queue: ProvisionQueue;
   metrics: Metrics;
   api: ApiServer;
-  /** `fetch` against the API; `auth: false` sends no credentials. */
-  request(path: string, init?: RequestInit & { auth?: boolean }): Promise<Response>;
+  /** `fetch` against the API with a Bearer token (the admin's unless `token` says); `auth: false` sends none. */
+  request(path: string, init?: RequestOptions): Promise<Response>;
   /** A fetch plus its JSON body. */
-  json<T = Record<string, unknown>>(path: string, init?: RequestInit & { auth?: boolean }): Promise<{ status: number; body: T; res: Response }>;
+  json<T = Record<string, unknown>>(path: string, init?: RequestOptions): Promise<{ status: number; body: T; res: Response }>;
   createOrder(fields?: Partial<Order>): Promise<string>;
   /** The order as stored, with its secret fields, for before/after comparisons. */
   rawOrder(orderId: string): Promise<Record<string, unknown> | null>;
@@ -43,7 +49,14 @@ export function useApi(): ApiHarness {
   const webhook = new Webhook(WEBHOOK_SECRET);
 
   beforeAll(async () => {
-    const config = loadConfig({ NODE_ENV: 'test', ADMIN_TOKEN, WEBHOOK_SECRET, LOG_LEVEL: 'silent' });
+    const config = loadConfig({
+      NODE_ENV: 'test',
+      ADMIN_TOKEN,
+      ADMIN_TOKENS: `alice:${ALICE_TOKEN},bob:${BOB_TOKEN}`,
+      APP_TOKEN,
+      WEBHOOK_SECRET,
+      LOG_LEVEL: 'silent',
+    });
     const db = env.track(await connectDatabase(env.mongoUrl));
     // A short disconnectTimeout: after Redis was stopped, ioredis arms a 2 s timer on disconnect that
     // nothing clears, which only delays the test process's exit.
@@ -58,13 +71,13 @@ export function useApi(): ApiHarness {
     Object.assign(harness, { config, db, redis, queue, metrics, api });
   });
 
-  harness.request = (path, { auth = true, headers, ...init } = {}) =>
+  harness.request = (path, { auth = true, token = ADMIN_TOKEN, headers, ...init } = {}) =>
     fetch(`${harness.api.url}${path}`, {
       ...init,
-      headers: { ...(auth ? { authorization: `Bearer ${ADMIN_TOKEN}` } : {}), ...(headers as Record<string, string> | undefined) },
+      headers: { ...(auth ? { authorization: `Bearer ${token}` } : {}), ...(headers as Record<string, string> | undefined) },
     });
 
-  harness.json = async <T>(path: string, init?: RequestInit & { auth?: boolean }) => {
+  harness.json = async <T>(path: string, init?: RequestOptions) => {
     const res = await harness.request(path, init);
     const text = await res.text();
     let body: T;

@@ -96,6 +96,8 @@ describe('order view', () => {
         'hasCredentials',
         'provisionAction',
         'job',
+        'customerEmail',
+        'audit',
       ].sort(),
     );
     expect(view).toMatchObject({ id, status: 'confirmed', provider: 'smartvps', provisioningStatus: 'failed', provisioningError: 'boom', hasCredentials: true, attempts: [] });

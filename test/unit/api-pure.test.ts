@@ -6,10 +6,10 @@ import { NotProvisionableError, ProvisionInProgressError, QueueUnavailableError 
 
 describe('presentedSecret', () => {
   it('reads Bearer tokens, and Basic passwords only where allowed', () => {
-    expect(presentedSecret('Bearer abc', false)).toBe('abc');
-    expect(presentedSecret('bearer abc', false)).toBe('abc');
+    expect(presentedSecret('Bearer abc', false)?.secret).toBe('abc');
+    expect(presentedSecret('bearer abc', false)?.secret).toBe('abc');
     const basic = `Basic ${Buffer.from('any user:pa:ss').toString('base64')}`;
-    expect(presentedSecret(basic, true)).toBe('pa:ss');
+    expect(presentedSecret(basic, true)).toEqual({ secret: 'pa:ss', scheme: 'basic' });
     expect(presentedSecret(basic, false)).toBeNull();
   });
 

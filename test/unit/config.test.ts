@@ -4,7 +4,7 @@ const productionEnv = {
   NODE_ENV: 'production',
   MONGO_URL: 'mongodb://mongo:27017/vps',
   REDIS_URL: 'redis://redis:6379',
-  ADMIN_TOKEN: 'a-long-enough-admin-token',
+  ADMIN_TOKEN: 'a-long-enough-admin-token-for-production-use',
   WEBHOOK_SECRET: 'whsec_c2VjcmV0LXNlY3JldC1zZWNyZXQ=',
   CREDENTIALS_KEY: 'ab'.repeat(32),
   SMARTVPS_API_URL: 'https://api.smartvps.example',
@@ -15,7 +15,7 @@ const productionEnv = {
 
 describe('loadConfig', () => {
   it('gives the documented defaults in development', () => {
-    const config = loadConfig({});
+    const config = loadConfig({ NODE_ENV: 'development' });
     expect(config.worker).toMatchObject({
       concurrency: 50,
       attempts: 4,
@@ -26,12 +26,13 @@ describe('loadConfig', () => {
       sweepIntervalMs: 60_000,
     });
     expect(config.queuePrefix).toBe('{vps}');
-    expect(config.adminToken).toBe(DEV_DEFAULTS.ADMIN_TOKEN);
+    expect(config.admins).toEqual([{ name: 'admin', token: DEV_DEFAULTS.ADMIN_TOKEN }]);
+    expect(config.usesDevelopmentSecrets).toBe(true);
     expect(config.credentialsKey).toHaveLength(32);
   });
 
   it('parses lists and numbers, and points both providers at SIMULATOR_URL', () => {
-    const config = loadConfig({ PROVISION_BACKOFF_MS: '100, 200', WORKER_CONCURRENCY: '3', SIMULATOR_URL: 'http://127.0.0.1:4010/' });
+    const config = loadConfig({ NODE_ENV: 'development', PROVISION_BACKOFF_MS: '100, 200', WORKER_CONCURRENCY: '3', SIMULATOR_URL: 'http://127.0.0.1:4010/' });
     expect(config.worker.backoffMs).toEqual([100, 200]);
     expect(config.worker.concurrency).toBe(3);
     expect(config.providers.smartvps.url).toBe('http://127.0.0.1:4010/smartvps');
@@ -46,22 +47,58 @@ describe('loadConfig', () => {
     ['WEBHOOK_SECRET', 'plain-secret'],
     ['PORT', '70000'],
   ])('rejects a bad %s with a message naming it', (name, value) => {
-    expect(() => loadConfig({ [name]: value })).toThrow(ConfigError);
-    expect(() => loadConfig({ [name]: value })).toThrow(new RegExp(name));
+    expect(() => loadConfig({ NODE_ENV: 'development', [name]: value })).toThrow(ConfigError);
+    expect(() => loadConfig({ NODE_ENV: 'development', [name]: value })).toThrow(new RegExp(name));
   });
 
   it('refuses production without its required variables, naming them', () => {
     const { ADMIN_TOKEN: _a, CREDENTIALS_KEY: _c, ...partial } = productionEnv;
-    expect(() => loadConfig(partial)).toThrow(/ADMIN_TOKEN, CREDENTIALS_KEY/);
+    expect(() => loadConfig(partial)).toThrow(/ADMIN_TOKENS \(or ADMIN_TOKEN\), CREDENTIALS_KEY/);
+    const { MONGO_URL: _m, ...noMongo } = productionEnv;
+    expect(() => loadConfig(noMongo)).toThrow(/Missing required configuration for production: MONGO_URL/);
     expect(loadConfig(productionEnv).isProduction).toBe(true);
   });
 
   it('refuses a package lock TTL that a buy and its grace could outlast', () => {
-    expect(() => loadConfig({ LOCK_TTL_MS: '20000', PROVIDER_TIMEOUT_MS: '15000', BUY_GRACE_MS: '10000' })).toThrow(/LOCK_TTL_MS: must exceed PROVIDER_TIMEOUT_MS \+ BUY_GRACE_MS/);
-    expect(loadConfig({ LOCK_TTL_MS: '30000', PROVIDER_TIMEOUT_MS: '15000', BUY_GRACE_MS: '10000' }).worker.lockTtlMs).toBe(30_000);
+    const dev = { NODE_ENV: 'development' };
+    expect(() => loadConfig({ ...dev, LOCK_TTL_MS: '20000', PROVIDER_TIMEOUT_MS: '15000', BUY_GRACE_MS: '10000' })).toThrow(/LOCK_TTL_MS: must exceed PROVIDER_TIMEOUT_MS \+ BUY_GRACE_MS/);
+    expect(loadConfig({ ...dev, LOCK_TTL_MS: '30000', PROVIDER_TIMEOUT_MS: '15000', BUY_GRACE_MS: '10000' }).worker.lockTtlMs).toBe(30_000);
   });
 
   it('treats an empty variable as unset', () => {
-    expect(loadConfig({ REDIS_URL: '' }).redisUrl).toBeUndefined();
+    expect(loadConfig({ NODE_ENV: 'development', REDIS_URL: '' }).redisUrl).toBeUndefined();
+  });
+
+  it('uses the development secrets only when NODE_ENV says development (or test), and names what is missing otherwise', () => {
+    expect(() => loadConfig({})).toThrow(/Missing ADMIN_TOKENS \(or ADMIN_TOKEN\), WEBHOOK_SECRET, CREDENTIALS_KEY\. .*NODE_ENV=development/);
+    expect(() => loadConfig({ ADMIN_TOKEN: 'some-admin-token-0123' })).toThrow(/Missing WEBHOOK_SECRET, CREDENTIALS_KEY/);
+    const { NODE_ENV: _env, ...real } = productionEnv;
+    expect(loadConfig(real).usesDevelopmentSecrets).toBe(false);
+    expect(loadConfig({ NODE_ENV: 'test' }).admins[0]?.token).toBe(DEV_DEFAULTS.ADMIN_TOKEN);
+  });
+
+  it('names admins with ADMIN_TOKENS; a lone ADMIN_TOKEN is the admin named admin; both together are all valid', () => {
+    const both = loadConfig({ NODE_ENV: 'development', ADMIN_TOKENS: 'alice:alice-token-0123456789, bob:bob-token-0123456789ab', ADMIN_TOKEN: 'shared-token-0123456789' });
+    expect(both.admins).toEqual([
+      { name: 'alice', token: 'alice-token-0123456789' },
+      { name: 'bob', token: 'bob-token-0123456789ab' },
+      { name: 'admin', token: 'shared-token-0123456789' },
+    ]);
+    expect(() => loadConfig({ NODE_ENV: 'development', ADMIN_TOKENS: 'alice' })).toThrow(/ADMIN_TOKENS: expected name:token pairs/);
+    expect(() => loadConfig({ NODE_ENV: 'development', ADMIN_TOKENS: 'alice:short' })).toThrow(/ADMIN_TOKENS: the token of alice must be at least 16/);
+    expect(() => loadConfig({ NODE_ENV: 'development', ADMIN_TOKENS: 'a:same-token-0123456789,b:same-token-0123456789' })).toThrow(/a token of their own/);
+    expect(() => loadConfig({ NODE_ENV: 'development', ADMIN_TOKENS: 'admin:x-token-0123456789ab', ADMIN_TOKEN: 'y-token-0123456789ab' })).toThrow(/admin admin is named twice/);
+  });
+
+  it('refuses tokens shorter than 32 characters in production', () => {
+    expect(() => loadConfig({ ...productionEnv, ADMIN_TOKEN: 'only-twenty-chars-ok' })).toThrow(/ADMIN_TOKEN: the token of admin is shorter than 32/);
+    expect(() => loadConfig({ ...productionEnv, APP_TOKEN: 'app-token-short-0123' })).toThrow(/APP_TOKEN: shorter than 32/);
+  });
+
+  it('takes Redis Sentinels instead of REDIS_URL, with the primary name', () => {
+    const config = loadConfig({ NODE_ENV: 'development', REDIS_SENTINELS: '127.0.0.1:26379, [::1]:26380', REDIS_SENTINEL_NAME: 'vps' });
+    expect(config.redis).toEqual({ kind: 'sentinel', sentinels: [{ host: '127.0.0.1', port: 26379 }, { host: '::1', port: 26380 }], name: 'vps', password: undefined });
+    expect(() => loadConfig({ NODE_ENV: 'development', REDIS_SENTINELS: '127.0.0.1:26379' })).toThrow(/REDIS_SENTINEL_NAME: required/);
+    expect(() => loadConfig({ NODE_ENV: 'development', REDIS_SENTINELS: 'nohost' })).toThrow(/REDIS_SENTINELS: expected host:port/);
   });
 });

@@ -1,12 +1,9 @@
 import { Router } from 'express';
-import { checkReadiness, withTimeout } from '../../observability/readiness';
+import { checkReadiness } from '../../observability/readiness';
 import type { AppDeps } from '../app';
 
-const PROBE_TIMEOUT_MS = 1_000;
-const QUEUE_DEPTH_STATES = ['waiting', 'active', 'delayed', 'completed', 'failed', 'prioritized'] as const;
-
-/** Liveness, readiness and Prometheus metrics: no auth, no body. */
-export function healthRouter({ db, redis, queue, metrics, logger }: AppDeps): Router {
+/** Liveness and readiness: no auth, no body. */
+export function healthRouter({ db, redis }: AppDeps): Router {
   const router = Router();
 
   router.get('/healthz', (_req, res) => {
@@ -21,17 +18,14 @@ export function healthRouter({ db, redis, queue, metrics, logger }: AppDeps): Ro
       .json(readiness);
   });
 
+  return router;
+}
+
+/** Prometheus metrics on the API's port (unless METRICS_PORT gives them a port of their own). */
+export function metricsRouter({ metrics }: AppDeps): Router {
+  const router = Router();
   router.get('/metrics', async (_req, res) => {
-    try {
-      const counts = await withTimeout(queue.getJobCounts(...QUEUE_DEPTH_STATES), PROBE_TIMEOUT_MS, 'Redis');
-      for (const state of QUEUE_DEPTH_STATES) metrics.queueDepth.set({ state }, counts[state] ?? 0);
-    } catch (error) {
-      // Redis is down: say nothing about the queue rather than repeat stale numbers.
-      metrics.queueDepth.reset();
-      logger.debug({ err: error }, 'queue depth unavailable for /metrics');
-    }
     res.set('Content-Type', metrics.registry.contentType).set('Cache-Control', 'no-store').send(await metrics.registry.metrics());
   });
-
   return router;
 }

@@ -1,6 +1,6 @@
 import express, { Router, type Request } from 'express';
 import { Webhook, WebhookVerificationError } from 'standardwebhooks';
-import type { AppDeps } from '../app';
+import type { RouteDeps } from '../app';
 import { InvalidJsonError, InvalidRequestError, InvalidSignatureError, parseRequest } from '../errors';
 import { PaymentSucceededEventSchema, WebhookEnvelopeSchema, type WebhookAnswer } from '../schemas';
 import { recordPayment } from '../payment-webhook';
@@ -19,7 +19,7 @@ function signatureHeaders(req: Request): Record<(typeof SIGNATURE_HEADERS)[numbe
  * Payment webhooks (Standard Webhooks): verified over the raw body, then parsed. The signature is
  * checked before anything about the payload is looked at, so unsigned requests learn nothing.
  */
-export function webhooksRouter(deps: AppDeps): Router {
+export function webhooksRouter(deps: RouteDeps): Router {
   const webhook = new Webhook(deps.config.webhookSecret);
   const { metrics } = deps;
   const router = Router();

@@ -3,7 +3,7 @@ import type { AddressInfo } from 'node:net';
 import type { Registry } from 'prom-client';
 import type { Readiness } from './readiness';
 
-export interface WorkerHttp {
+export interface OpsHttp {
   port: number;
   close(): Promise<void>;
 }
@@ -13,15 +13,17 @@ function sendJson(res: ServerResponse, status: number, body: unknown): void {
 }
 
 /**
- * A worker process serves no API, only what its orchestrator and Prometheus ask: `/healthz` (the
- * process runs), `/readyz` (MongoDB and Redis answer; 503 naming the one down) and `/metrics`.
+ * What an orchestrator and Prometheus ask of a process, on a port of its own: `/healthz` (the process
+ * runs), `/readyz` (MongoDB and Redis answer; 503 naming the one down) and `/metrics`. Workers serve no
+ * API and use it at WORKER_METRICS_PORT; the API uses it when METRICS_PORT moves its metrics off the
+ * API's port.
  */
-export async function serveWorkerHttp(options: {
+export async function serveOpsHttp(options: {
   registry: Registry;
   readiness: () => Promise<Readiness>;
   host: string;
   port: number;
-}): Promise<WorkerHttp> {
+}): Promise<OpsHttp> {
   const server = createServer((req, res) => {
     const path = (req.url ?? '').split('?')[0];
     if (req.method !== 'GET' && req.method !== 'HEAD') return sendJson(res, 405, { error: 'method_not_allowed', message: 'GET only.' });

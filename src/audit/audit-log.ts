@@ -1,0 +1,108 @@
+import { Schema, Types, type Connection, type Model, type QueryFilter } from 'mongoose';
+import type { Logger } from 'pino';
+
+/** Who acts: an admin's name, `app` (the web app's token), `payment` (webhooks), `sweeper`, or `unknown` (failed sign-ins). */
+export type Actor = string;
+
+export const AUDIT_ACTIONS = ['provision', 'provision_bulk', 'retry_now', 'credentials_reveal', 'payment', 'recover', 'mark_stalled', 'sign_in', 'sign_in_failed'] as const;
+export type AuditAction = (typeof AUDIT_ACTIONS)[number];
+
+/** One entry of the operators' audit log. */
+export interface AuditEvent {
+  at: Date;
+  actor: Actor;
+  action: AuditAction;
+  orderId?: string | null;
+  /** What came of it: `queued`, `in_progress`, `revealed`, `refused`… */
+  outcome: string;
+  details?: Record<string, unknown> | null;
+}
+
+export interface StoredAuditEvent extends AuditEvent {
+  _id: Types.ObjectId;
+}
+
+export type AuditEventModel = Model<AuditEvent>;
+
+const auditEventSchema = new Schema<AuditEvent>(
+  {
+    at: { type: Date, required: true },
+    actor: { type: String, required: true },
+    action: { type: String, enum: AUDIT_ACTIONS, required: true },
+    orderId: { type: String, default: null },
+    outcome: { type: String, required: true },
+    details: { type: Schema.Types.Mixed, default: null },
+  },
+  { collection: 'audit_events', versionKey: false },
+);
+
+// Newest first, optionally by order, actor or action (the filters of GET /api/audit).
+auditEventSchema.index({ orderId: 1, _id: -1 });
+auditEventSchema.index({ actor: 1, _id: -1 });
+auditEventSchema.index({ action: 1, _id: -1 });
+
+export function auditEventModel(connection: Connection): AuditEventModel {
+  return (connection.models.AuditEvent as AuditEventModel | undefined) ?? connection.model<AuditEvent>('AuditEvent', auditEventSchema);
+}
+
+/** An entry to record; `at` defaults to now, `id` to a new one. */
+export type AuditInput = Omit<AuditEvent, 'at'> & { at?: Date; id?: string };
+
+export interface AuditQuery {
+  orderId?: string;
+  actor?: string;
+  action?: AuditAction;
+  /** The `_id` (hex) of the last entry of the previous page. */
+  before?: string;
+  limit: number;
+}
+
+/** The audit log: who did what, to which order, with what outcome, and when. */
+export interface AuditLog {
+  /**
+   * Records an entry; `at` defaults to now. Never throws: the action it describes already happened,
+   * and a failed write is logged as an error instead. Resolves to the entry's id (null if not written).
+   */
+  record(event: AuditInput): Promise<string | null>;
+  /** Records several entries in one write (a bulk action's per-order entries); never throws. */
+  recordMany(events: AuditInput[]): Promise<void>;
+  /** An id to give an entry before it is written, so that others can point to it. */
+  newId(): string;
+  /** Newest first; one more than `limit` tells whether another page exists. */
+  list(query: AuditQuery): Promise<StoredAuditEvent[]>;
+}
+
+function toDocument({ id, at, ...event }: AuditInput): AuditEvent & { _id?: Types.ObjectId } {
+  return { ...event, at: at ?? new Date(), ...(id ? { _id: new Types.ObjectId(id) } : {}) };
+}
+
+export function createAuditLog(model: AuditEventModel, logger: Logger): AuditLog {
+  return {
+    async record(event) {
+      try {
+        const created = await model.create(toDocument(event));
+        return String(created._id);
+      } catch (error) {
+        logger.error({ err: error, audit: { actor: event.actor, action: event.action, orderId: event.orderId } }, 'could not write an audit entry');
+        return null;
+      }
+    },
+    async recordMany(events) {
+      if (events.length === 0) return;
+      try {
+        await model.insertMany(events.map(toDocument), { ordered: false });
+      } catch (error) {
+        logger.error({ err: error, entries: events.length }, 'could not write audit entries');
+      }
+    },
+    newId: () => new Types.ObjectId().toHexString(),
+    list(query) {
+      const filter: QueryFilter<AuditEvent> = {};
+      if (query.orderId) filter.orderId = query.orderId;
+      if (query.actor) filter.actor = query.actor;
+      if (query.action) filter.action = query.action;
+      const page: QueryFilter<AuditEvent> = query.before ? { ...filter, _id: { $lt: new Types.ObjectId(query.before) } } : filter;
+      return model.find(page).sort({ _id: -1 }).limit(query.limit + 1).lean<StoredAuditEvent[]>();
+    },
+  };
+}
