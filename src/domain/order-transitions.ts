@@ -50,6 +50,8 @@ export const ORDER_TRANSITIONS = {
   recordSkip: { from: [...UNFINISHED, 'active'], to: null, fenced: false },
   /** Attempts that died with their worker (a stalled job): counted, the status unchanged. */
   recordDeaths: { from: UNFINISHED, to: null, fenced: false },
+  /** The attempt got past where it died: the deaths in a row start again from zero. */
+  clearDeaths: { from: UNFINISHED, to: null, fenced: false },
 } as const satisfies Record<string, Transition>;
 
 export type OrderTransition = keyof typeof ORDER_TRANSITIONS;

@@ -227,6 +227,10 @@ export function createMongoOrderState(orders: OrderModel): OrderState {
         .lean<{ attemptDeaths: number }>();
       return updated ? updated.attemptDeaths : null;
     },
+
+    async clearDeaths(orderId) {
+      await orders.updateOne({ _id: orderId, attemptDeaths: { $gt: 0 }, ...startsFrom('clearDeaths') }, { $set: { attemptDeaths: 0 } });
+    },
   };
 }
 

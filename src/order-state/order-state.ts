@@ -36,7 +36,7 @@ export interface OrderSnapshot {
   providerReference: string | null;
   /** Bumped whenever a purchase is given up on, so the next buy uses a new idempotency key. */
   purchaseGeneration: number;
-  /** Attempts that died with their worker since the order last settled. */
+  /** Runs that died with their worker in a row, with no progress between (a crash or kill mid-step). */
   attemptDeaths: number;
   /** The last write of any kind (orders the web app wrote may lack it). */
   updatedAt: Date | null;
@@ -96,6 +96,8 @@ export interface OrderState {
   /** The sweeper's verdict on an order with no job that has not moved since `seen`. */
   markStalled(seen: OrderSnapshot, message: string, attempt: AttemptRecord): Promise<boolean>;
   recordSkip(orderId: string, attempt: AttemptRecord): Promise<void>;
-  /** Counts attempts that died with their worker; returns the new total (null: order gone or settled). */
+  /** Counts runs that died with their worker; returns how many in a row now (null: order gone or settled). */
   recordDeaths(orderId: string, deaths: number, attempt: AttemptRecord): Promise<number | null>;
+  /** A run got past where earlier ones died: the count of deaths in a row is back to zero. */
+  clearDeaths(orderId: string): Promise<void>;
 }

@@ -11,7 +11,7 @@ import type { ProviderClient, ProviderName, Purchase } from '../providers/types'
 import { encryptCredentials } from './credentials-cipher';
 import { isUnknownReference, obtainPurchase, PurchaseFailedError, recoverLostPurchase } from './obtain-purchase';
 
-/** After this many attempts died with their worker (crash, kill), the order fails instead of killing another. */
+/** After this many runs in a row died with their worker (crash, kill) with no progress between, the order fails instead of killing another. */
 export const MAX_ATTEMPT_DEATHS = 3;
 
 /** Waiting on a provider's 429s since `since`; the provider's last message, for the failure if it lasts. */
@@ -133,7 +133,11 @@ export async function provisionOrder(payload: ProvisionPayload, deps: ProvisionD
     const stopped = await countDeaths(payload, deps, log);
     if (stopped) return stopped;
   }
-  return payload.poll ? continuePolling(payload, payload.poll, deps, log) : startAttempt(payload, deps, log);
+  const outcome = payload.poll ? await continuePolling(payload, payload.poll, deps, log) : await startAttempt(payload, deps, log);
+  // Past the point where the earlier runs died: only deaths in a row, with no progress between, point
+  // to an attempt that kills its worker (a worker killed for another reason takes innocent jobs along).
+  if (payload.newDeaths && (outcome.kind === 'park' || outcome.kind === 'postpone' || outcome.kind === 'retry')) await deps.orders.clearDeaths(payload.orderId);
+  return outcome;
 }
 
 async function startAttempt(payload: ProvisionPayload, deps: ProvisionDeps, log: Logger): Promise<ProvisionOutcome> {
@@ -411,7 +415,7 @@ async function countDeaths(payload: ProvisionPayload, deps: ProvisionDeps, log: 
   if (total === null || total < MAX_ATTEMPT_DEATHS) return null;
   const order = await deps.orders.load(payload.orderId);
   if (!order) return { kind: 'done', outcome: 'skipped', why: 'not_found' };
-  const message = `Provisioning failed: the attempt died with its worker ${total} times (a crash or kill while provisioning this order). Press Retry once the cause is fixed.`;
+  const message = `Provisioning failed: the attempt died with its worker ${total} times in a row (a crash or kill while provisioning this order). Press Retry once the cause is fixed.`;
   if (payload.poll?.lockId && order.packageName) await (await deps.locks.resume(order.packageName, payload.poll.lockId))?.release();
   const record = attemptRecord(payload, now, now, 'failed', message);
   await deps.orders.refuse(order, { error: message }, record);

@@ -205,6 +205,8 @@ describe.each(implementations)('order state (%s)', (_name, make) => {
     const id = await s.insert({ provisioningStatus: 'provisioning' });
     expect(await s.state.recordDeaths(id, 1, attempt('died'))).toBe(1);
     expect(await s.state.recordDeaths(id, 2, attempt('died'))).toBe(3);
+    await s.state.clearDeaths(id);
+    expect(await load(id)).toMatchObject({ attemptDeaths: 0, provisioningStatus: 'provisioning' });
     const active = await s.insert({ status: 'active', provisioningStatus: 'active', ipAddress: '10.0.0.9' });
     expect(await s.state.recordDeaths(active, 1, attempt('died'))).toBeNull();
   });

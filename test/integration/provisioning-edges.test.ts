@@ -181,7 +181,7 @@ describe('workers that die or hang', () => {
     p.simulator.setFaults({ timeoutRate: 0 });
     await p.startWorker(config);
     const failed = await untilStatus(orderId, 'failed', 20_000);
-    expect(failed.provisioningError).toMatch(/died with its worker 3 times/);
+    expect(failed.provisioningError).toMatch(/died with its worker 3 times in a row/);
     expect(failed.attempts.filter((a) => a.outcome === 'died').length).toBeGreaterThan(0);
   }, 60_000);
 });

@@ -204,5 +204,10 @@ export function createMemoryOrderState(options: { now?: () => Date } = {}): Orde
       write(order, 'recordDeaths', { attemptDeaths: order.attemptDeaths + deaths }, attempt);
       return order.attemptDeaths;
     },
+
+    async clearDeaths(orderId) {
+      const order = orders.get(orderId);
+      if (order && order.attemptDeaths > 0 && allows('clearDeaths', order.provisioningStatus)) write(order, 'clearDeaths', { attemptDeaths: 0 });
+    },
   };
 }
