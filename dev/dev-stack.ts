@@ -70,7 +70,7 @@ async function main(): Promise<void> {
     redis,
     logger,
     metrics,
-    boardQueues: workers[0]?.sweeper ? [workers[0].sweeper.queue] : [],
+    boardQueues: [...(workers[0]?.sweeper ? [workers[0].sweeper.queue] : []), ...(workers[0]?.eventsQueue ? [workers[0].eventsQueue] : [])],
     host: config.host,
     port: config.port,
   });

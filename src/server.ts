@@ -1,6 +1,7 @@
 import { Queue } from 'bullmq';
 import { createAlerts, NO_ALERTS, watchSweeper } from './alerts/alerts';
 import { startApiServer } from './api/start-api';
+import { createOrderEventsQueue } from './events/order-events';
 import { loadConfigOrExit } from './config';
 import { exitOnSignals, runShutdown } from './lifecycle/shutdown';
 import { connectDatabase } from './db/connection';
@@ -31,6 +32,9 @@ async function main(): Promise<void> {
   // The sweeper's queue, shown in bull-board beside the provision queue (ops see when it last ran).
   const sweeperQueue = new Queue(SWEEPER_QUEUE, { connection: redis, prefix: config.queuePrefix });
   sweeperQueue.on('error', (error) => logger.warn({ err: error }, 'sweeper queue error'));
+  // And the deliveries of order events to the web app, when EVENTS_URL is set.
+  const eventsQueue = config.events ? createOrderEventsQueue({ connection: redis, prefix: config.queuePrefix, retryForMs: config.events.retryForMs }) : null;
+  eventsQueue?.on('error', (error) => logger.warn({ err: error }, 'order events queue error'));
   const api = await startApiServer({
     config,
     db,
@@ -38,7 +42,7 @@ async function main(): Promise<void> {
     redis,
     logger,
     metrics,
-    boardQueues: [sweeperQueue],
+    boardQueues: [sweeperQueue, ...(eventsQueue ? [eventsQueue] : [])],
     host: config.host,
     port: config.port,
     closeTimeoutMs: Math.min(5_000, config.worker.shutdownTimeoutMs / 2),
@@ -62,7 +66,7 @@ async function main(): Promise<void> {
           { name: 'http server', run: () => api.close() },
           { name: 'metrics server', run: async () => metricsHttp?.close() },
           { name: 'alerts', run: async () => (sweeperWatch.stop(), alerts.close()) },
-          { name: 'queues', run: () => Promise.all([queue.close(), sweeperQueue.close()]) },
+          { name: 'queues', run: () => Promise.all([queue.close(), sweeperQueue.close(), eventsQueue?.close()]) },
           { name: 'mongodb', run: () => db.close() },
           { name: 'redis', run: () => redis.quit().catch(() => redis.disconnect()) },
         ],

@@ -1,7 +1,8 @@
-import { DelayedError, UnrecoverableError, Worker, type Job } from 'bullmq';
+import { DelayedError, UnrecoverableError, Worker, type Job, type Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { createAlerts, NO_ALERTS, watchSweeper, type Alerts } from '../src/alerts/alerts';
 import { createAuditLog } from '../src/audit/audit-log';
+import { createOrderEventsQueue, eventDispatch, NO_EVENTS, startEventDelivery } from '../src/events/order-events';
 import { loadConfigOrExit, type Config } from '../src/config';
 import { connectDatabase, type Database } from '../src/db/connection';
 import { stagedBackoffMs } from '../src/domain/backoff';
@@ -45,6 +46,8 @@ export interface ProvisionWorkerOptions {
   sweeper?: boolean;
   /** Where final failures and stuck orders are told (default: nowhere). */
   alerts?: Alerts;
+  /** Deliver order events in this process too, when EVENTS_URL is set (default true). */
+  deliverEvents?: boolean;
 }
 
 export interface RunningProvisionWorker {
@@ -53,6 +56,8 @@ export interface RunningProvisionWorker {
   redis: Redis;
   queue: ProvisionQueue;
   sweeper: RunningSweeper | null;
+  /** The deliveries of order events (EVENTS_URL set), for bull-board. */
+  eventsQueue: Queue | null;
   /**
    * Stops taking jobs, hands running attempts back, and closes its connections, within
    * SHUTDOWN_TIMEOUT_MS whatever a job or connection does. Resolves true when everything stopped in time.
@@ -144,11 +149,21 @@ export async function startProvisionWorker(options: ProvisionWorkerOptions): Pro
     },
   });
 
+  // Events for the web app (EVENTS_URL): queued by the attempts, delivered by a worker in this process.
+  const eventsQueue = config.events ? createOrderEventsQueue({ connection, prefix: config.queuePrefix, retryForMs: config.events.retryForMs }) : null;
+  eventsQueue?.on('error', (error) => logger.warn({ err: error }, 'order events queue error'));
+  const events = eventsQueue ? eventDispatch(eventsQueue, logger) : NO_EVENTS;
+  const eventDelivery =
+    config.events && options.deliverEvents !== false
+      ? startEventDelivery({ connection, prefix: config.queuePrefix, orders: options.db.orderState, ...config.events, logger, metrics })
+      : null;
+
   const baseDeps: Omit<ProvisionDeps, 'job'> = {
     orders: options.db.orderState,
     providers: options.providers,
     locks,
     pauses: createProviderPauses(connection, config.queuePrefix),
+    events,
     credentialsKey: config.credentialsKey,
     logger,
     clock: { now: () => new Date(), sleep },
@@ -245,7 +260,17 @@ export async function startProvisionWorker(options: ProvisionWorkerOptions): Pro
   const sweeper =
     options.sweeper === false
       ? null
-      : await startSweeper({ config, connection, queue, orders: options.db.orderState, audit: createAuditLog(options.db.auditEvents, logger), alerts, logger, metrics });
+      : await startSweeper({
+          config,
+          connection,
+          queue,
+          orders: options.db.orderState,
+          audit: createAuditLog(options.db.auditEvents, logger),
+          alerts,
+          events: eventsQueue ? { queue: eventsQueue, dispatch: events, retryForMs: (config.events as { retryForMs: number }).retryForMs } : null,
+          logger,
+          metrics,
+        });
 
   let closing: Promise<boolean> | undefined;
   function close(): Promise<boolean> {
@@ -261,6 +286,8 @@ export async function startProvisionWorker(options: ProvisionWorkerOptions): Pro
           },
         },
         { name: 'recovery sweeper', run: async () => sweeper?.close() },
+        { name: 'order event delivery', run: async () => eventDelivery?.close() },
+        { name: 'order events queue', run: async () => eventsQueue?.close() },
         { name: 'provision queue', run: () => queue.close() },
         { name: 'redis', run: () => connection.quit() },
       ],
@@ -274,7 +301,7 @@ export async function startProvisionWorker(options: ProvisionWorkerOptions): Pro
     return closing;
   }
 
-  return { worker, redis: connection, queue, sweeper, close };
+  return { worker, redis: connection, queue, sweeper, eventsQueue, close };
 }
 
 /** `npm run worker`: one worker process (run any number, on any number of machines). */

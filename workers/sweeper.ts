@@ -4,6 +4,7 @@ import { Mutex } from 'redis-semaphore';
 import type { Config } from '../src/config';
 import { sweeperLastRunKey, type Alerts } from '../src/alerts/alerts';
 import type { AuditLog } from '../src/audit/audit-log';
+import { resendLostEvents, type EventDispatch, type OrderEventsQueue } from '../src/events/order-events';
 import type { OrderState } from '../src/order-state/order-state';
 import type { Logger } from '../src/observability/logger';
 import type { Metrics } from '../src/observability/metrics';
@@ -31,6 +32,8 @@ export async function startSweeper(deps: {
   orders: OrderState;
   audit: AuditLog;
   alerts: Alerts;
+  /** With EVENTS_URL: order events whose delivery job Redis lost are sent again. */
+  events: { queue: OrderEventsQueue; dispatch: EventDispatch; retryForMs: number } | null;
   logger: Logger;
   metrics: Metrics;
 }): Promise<RunningSweeper> {
@@ -68,10 +71,20 @@ export async function startSweeper(deps: {
       try {
         // Stamped first: a sweep that runs long (or fails) still shows the sweeper is alive.
         await connection.set(sweeperLastRunKey(config.queuePrefix), String(Date.now()), 'PX', 24 * 3600_000);
-        const summary = await recoverOrders({ orders: deps.orders, queue: deps.queue, audit: deps.audit, alerts: deps.alerts, logger, stuckAfterMs: config.worker.stuckAfterMs });
+        const summary = await recoverOrders({
+          orders: deps.orders,
+          queue: deps.queue,
+          audit: deps.audit,
+          alerts: deps.alerts,
+          ...(deps.events ? { events: deps.events.dispatch } : {}),
+          logger,
+          stuckAfterMs: config.worker.stuckAfterMs,
+        });
+        const resentEvents = deps.events ? await resendLostEvents({ orders: deps.orders, ...deps.events, lostAfterMs: every }) : 0;
+        if (resentEvents) logger.warn({ resentEvents }, 'order events whose delivery job was lost: sent again');
         if (summary.reenqueued) metrics.sweeperRecovered.inc({ action: 'reenqueued' }, summary.reenqueued);
         if (summary.failed) metrics.sweeperRecovered.inc({ action: 'failed' }, summary.failed);
-        return summary;
+        return { ...summary, resentEvents };
       } finally {
         await mutex.release().catch(() => undefined);
       }

@@ -1,5 +1,5 @@
 import { Schema, type Connection, type HydratedDocument, type Model, type Types } from 'mongoose';
-import type { AttemptRecord } from '../order-state/order-state';
+import { ORDER_EVENT_TYPES, type AttemptRecord, type OutboxEvent } from '../order-state/order-state';
 import {
   ATTEMPT_OUTCOMES,
   ATTEMPT_REASONS,
@@ -43,6 +43,8 @@ export interface Order {
   /** When provisioning was last asked for (payment, admin, recovery); the sweeper finds unfinished orders by it. */
   provisionRequestedAt: Date | null;
   provisionReason: AttemptReason | null;
+  /** Events for the web app not delivered yet (see order-state.ts: OutboxEvent). */
+  outbox: OutboxEvent[];
   /** Server credentials, AES-256-GCM encrypted (see provisioning/credentials-cipher.ts). */
   credentialsEncrypted: string | null;
   paidAt: Date | null;
@@ -62,6 +64,18 @@ const attemptSchema = new Schema<Attempt>(
     outcome: { type: String, enum: ATTEMPT_OUTCOMES, required: true },
     error: { type: String, default: null },
     durationMs: { type: Number, required: true },
+  },
+  { _id: false },
+);
+
+const outboxEventSchema = new Schema<OutboxEvent>(
+  {
+    id: { type: String, required: true },
+    type: { type: String, enum: ORDER_EVENT_TYPES, required: true },
+    sequence: { type: Number, required: true },
+    at: { type: Date, required: true },
+    ipAddress: { type: String },
+    error: { type: String },
   },
   { _id: false },
 );
@@ -87,6 +101,7 @@ export const orderSchema = new Schema<Order>(
     attemptDeaths: { type: Number, default: 0 },
     provisionRequestedAt: { type: Date, default: null },
     provisionReason: { type: String, enum: [...ATTEMPT_REASONS, null], default: null },
+    outbox: { type: [outboxEventSchema], default: undefined },
     credentialsEncrypted: { type: String, default: null, select: false },
     paidAt: { type: Date, default: null },
   },
@@ -95,6 +110,10 @@ export const orderSchema = new Schema<Order>(
 
 // The sweeper: unfinished orders by provisioning status and age.
 orderSchema.index({ provisioningStatus: 1, updatedAt: 1 });
+// The sweeper: events not delivered yet, by age.
+orderSchema.index({ 'outbox.at': 1 }, { sparse: true });
+// The admin page's search by the customer's email.
+orderSchema.index({ customerEmail: 1 }, { sparse: true });
 // The order list: newest first, optionally filtered.
 orderSchema.index({ status: 1, _id: -1 });
 orderSchema.index({ provisioningStatus: 1, _id: -1 });

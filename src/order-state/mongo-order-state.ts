@@ -3,7 +3,7 @@ import type { Order, OrderModel } from '../db/order-model';
 import { StaleAttemptError } from '../domain/errors';
 import { ORDER_TRANSITIONS, type OrderTransition } from '../domain/order-transitions';
 import { PAID_STATUSES } from '../domain/statuses';
-import { MAX_ATTEMPT_HISTORY, type AttemptRecord, type OrderSnapshot, type OrderState } from './order-state';
+import { MAX_ATTEMPT_HISTORY, orderEventId, type AttemptRecord, type OrderSnapshot, type OrderState, type OutboxEvent } from './order-state';
 
 type OrderFilter = QueryFilter<Order>;
 type OrderUpdate = UpdateQuery<Order>;
@@ -52,6 +52,11 @@ export function toSnapshot(order: StoredOrder): OrderSnapshot {
 /** The attempt history grows by one entry and keeps the newest MAX_ATTEMPT_HISTORY. */
 function pushAttempt(attempt: AttemptRecord): OrderUpdate['$push'] {
   return { attempts: { $each: [attempt], $slice: -MAX_ATTEMPT_HISTORY } };
+}
+
+/** The history entry and, in the same write, the event for the web app. */
+function pushAttemptAndEvent(attempt: AttemptRecord, event: OutboxEvent): OrderUpdate['$push'] {
+  return { ...pushAttempt(attempt), outbox: event };
 }
 
 /** Orders the web app wrote have no fence: the same as 0. */
@@ -155,8 +160,9 @@ export function createMongoOrderState(orders: OrderModel): OrderState {
       return fenced('forgetPurchase', orderId, fence, { $set: { providerReference: null }, $inc: { purchaseGeneration: 1 } });
     },
 
-    markActive(orderId, fence, server, attempt) {
-      return fenced('markActive', orderId, fence, {
+    async markActive(orderId, fence, server, attempt) {
+      const event = provisionedEvent(orderId, fence, server.ipAddress);
+      await fenced('markActive', orderId, fence, {
         $set: {
           ...leaves('markActive'),
           status: 'active',
@@ -166,8 +172,9 @@ export function createMongoOrderState(orders: OrderModel): OrderState {
           nextAttemptAt: null,
           attemptDeaths: 0,
         },
-        $push: pushAttempt(attempt),
+        $push: pushAttemptAndEvent(attempt, event),
       });
+      return event.id;
     },
 
     scheduleRetry(orderId, fence, failure, nextAttemptAt, attempt) {
@@ -186,31 +193,41 @@ export function createMongoOrderState(orders: OrderModel): OrderState {
       return fenced('handBack', orderId, fence, { $set: leaves('handBack'), $push: pushAttempt(attempt) });
     },
 
-    fail(orderId, fence, failure, attempt) {
-      return fenced('fail', orderId, fence, {
+    async fail(orderId, fence, failure, attempt) {
+      const event = failedEvent(orderId, fence, failure.error);
+      await fenced('fail', orderId, fence, {
         $set: { ...leaves('fail'), provisioningError: failure.error, nextAttemptAt: null, attemptDeaths: 0, ...abandon(failure.abandonPurchase) },
         ...incGeneration(failure.abandonPurchase),
-        $push: pushAttempt(attempt),
+        $push: pushAttemptAndEvent(attempt, event),
       });
+      return event.id;
     },
 
-    refuse(seen, failure, attempt) {
-      return ifUnchanged('refuse', seen, {
+    async refuse(seen, failure, attempt) {
+      // Bumped, so a request's `queued` write, made against the fence it read, cannot hide this failure.
+      const event = failedEvent(seen.id, seen.fence + 1, failure.error);
+      const refused = await ifUnchanged('refuse', seen, {
         $set: { ...leaves('refuse'), provisioningError: failure.error, nextAttemptAt: null, attemptDeaths: 0, ...abandon(failure.abandonPurchase) },
-        // Bumped too, so a request's `queued` write, made against the fence it read, cannot hide this failure.
         $inc: { fence: 1, ...(failure.abandonPurchase ? { purchaseGeneration: 1 } : {}) },
-        $push: pushAttempt(attempt),
+        $push: pushAttemptAndEvent(attempt, event),
       });
+      return refused ? event.id : null;
     },
 
-    markStalled(seen, message, attempt) {
-      return ifUnchanged(
+    async markStalled(seen, message, attempt) {
+      const event = failedEvent(seen.id, seen.fence + 1, message);
+      const stalled = await ifUnchanged(
         'markStalled',
         seen,
-        { $set: { ...leaves('markStalled'), provisioningError: message, nextAttemptAt: null, attemptDeaths: 0 }, $push: pushAttempt(attempt) },
+        {
+          $set: { ...leaves('markStalled'), provisioningError: message, nextAttemptAt: null, attemptDeaths: 0 },
+          $inc: { fence: 1 },
+          $push: pushAttemptAndEvent(attempt, event),
+        },
         // Not even touched since: a request or an attempt that moved it meanwhile wins.
         { updatedAt: seen.updatedAt, provisioningStatus: seen.provisioningStatus },
       );
+      return stalled ? event.id : null;
     },
 
     async recordSkip(orderId, attempt) {
@@ -228,10 +245,45 @@ export function createMongoOrderState(orders: OrderModel): OrderState {
       return updated ? updated.attemptDeaths : null;
     },
 
+    async pendingEvent(orderId, eventId) {
+      const order = await orders
+        .findOne({ _id: orderId, 'outbox.id': eventId })
+        .select({ provider: 1, outbox: 1 })
+        .lean<Pick<Order, '_id' | 'provider' | 'outbox'>>();
+      const event = order?.outbox?.find((entry) => entry.id === eventId);
+      return order && event ? { orderId: String(order._id), provider: order.provider, event } : null;
+    },
+
+    async *pendingEvents(from, to) {
+      const cursor = orders
+        .find({ outbox: { $elemMatch: { at: { $gte: from, $lt: to } } } })
+        .select({ provider: 1, outbox: 1 })
+        .lean<Pick<Order, '_id' | 'provider' | 'outbox'>[]>()
+        .cursor({ batchSize: 200 });
+      for await (const found of cursor) {
+        const order = found as Pick<Order, '_id' | 'provider' | 'outbox'>;
+        for (const event of order.outbox ?? []) {
+          if (event.at >= from && event.at < to) yield { orderId: String(order._id), provider: order.provider, event };
+        }
+      }
+    },
+
+    async eventDelivered(orderId, eventId) {
+      await orders.updateOne({ _id: orderId }, { $pull: { outbox: { id: eventId } } });
+    },
+
     async clearDeaths(orderId) {
       await orders.updateOne({ _id: orderId, attemptDeaths: { $gt: 0 }, ...startsFrom('clearDeaths') }, { $set: { attemptDeaths: 0 } });
     },
   };
+}
+
+function provisionedEvent(orderId: string, sequence: number, ipAddress: string): OutboxEvent {
+  return { id: orderEventId(orderId, sequence), type: 'order.provisioned', sequence, at: new Date(), ipAddress };
+}
+
+function failedEvent(orderId: string, sequence: number, error: string): OutboxEvent {
+  return { id: orderEventId(orderId, sequence), type: 'order.failed', sequence, at: new Date(), error };
 }
 
 function abandon(abandonPurchase: boolean | undefined): { providerReference?: null } {

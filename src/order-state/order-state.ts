@@ -56,6 +56,33 @@ export interface FailureRecord {
   abandonPurchase?: boolean;
 }
 
+export const ORDER_EVENT_TYPES = ['order.provisioned', 'order.failed'] as const;
+export type OrderEventType = (typeof ORDER_EVENT_TYPES)[number];
+
+/**
+ * An event for the web app, recorded in the same write as the change it reports (the outbox) and
+ * removed once delivered. Its sequence is the fence of the change, so a later event of the same order
+ * always has a higher one; its id, derived from both, is the webhook-id of every delivery.
+ */
+export interface OutboxEvent {
+  id: string;
+  type: OrderEventType;
+  sequence: number;
+  at: Date;
+  ipAddress?: string;
+  error?: string;
+}
+
+/** The id of an order's event: the same for every delivery of it. */
+export const orderEventId = (orderId: string, sequence: number) => `evt_${orderId}_${sequence}`;
+
+/** An event still waiting in an order's outbox, with what its delivery needs. */
+export interface PendingEvent {
+  orderId: string;
+  provider: ProviderName;
+  event: OutboxEvent;
+}
+
 export interface PaymentRecorded {
   /** The order after the payment's writes, or null if it vanished meanwhile. */
   order: OrderSnapshot | null;
@@ -84,20 +111,29 @@ export interface OrderState {
   storePurchase(orderId: string, fence: number, reference: string): Promise<void>;
   /** The stored reference is unknown to the provider: cleared, with a new purchase generation. */
   forgetPurchase(orderId: string, fence: number): Promise<void>;
-  markActive(orderId: string, fence: number, server: ProvisionedServer, attempt: AttemptRecord): Promise<void>;
+  /** Active, with the `order.provisioned` event in the same write; answers the event's id. */
+  markActive(orderId: string, fence: number, server: ProvisionedServer, attempt: AttemptRecord): Promise<string>;
   scheduleRetry(orderId: string, fence: number, failure: FailureRecord, nextAttemptAt: Date, attempt: AttemptRecord): Promise<void>;
   /** The provider asked us to slow down: `queued` until `nextAttemptAt`, the attempt not used up. */
   deferAttempt(orderId: string, fence: number, note: string, nextAttemptAt: Date): Promise<void>;
   handBack(orderId: string, fence: number, attempt: AttemptRecord): Promise<void>;
-  fail(orderId: string, fence: number, failure: FailureRecord, attempt: AttemptRecord): Promise<void>;
+  /** Failed for good, with the `order.failed` event in the same write; answers the event's id. */
+  fail(orderId: string, fence: number, failure: FailureRecord, attempt: AttemptRecord): Promise<string>;
 
-  /** Fails an order no attempt holds, if it has not moved since `seen` (bumps the fence). */
-  refuse(seen: OrderSnapshot, failure: FailureRecord, attempt: AttemptRecord): Promise<boolean>;
-  /** The sweeper's verdict on an order with no job that has not moved since `seen`. */
-  markStalled(seen: OrderSnapshot, message: string, attempt: AttemptRecord): Promise<boolean>;
+  /** Fails an order no attempt holds, if it has not moved since `seen` (bumps the fence); the event's id, or null. */
+  refuse(seen: OrderSnapshot, failure: FailureRecord, attempt: AttemptRecord): Promise<string | null>;
+  /** The sweeper's verdict on an order with no job that has not moved since `seen`; the event's id, or null. */
+  markStalled(seen: OrderSnapshot, message: string, attempt: AttemptRecord): Promise<string | null>;
   recordSkip(orderId: string, attempt: AttemptRecord): Promise<void>;
   /** Counts runs that died with their worker; returns how many in a row now (null: order gone or settled). */
   recordDeaths(orderId: string, deaths: number, attempt: AttemptRecord): Promise<number | null>;
   /** A run got past where earlier ones died: the count of deaths in a row is back to zero. */
   clearDeaths(orderId: string): Promise<void>;
+
+  /** One event of an order's outbox (null: delivered already, or no such order). */
+  pendingEvent(orderId: string, eventId: string): Promise<PendingEvent | null>;
+  /** Events recorded between `from` and `to` and not delivered yet, for the sweeper to send again. */
+  pendingEvents(from: Date, to: Date): AsyncIterable<PendingEvent>;
+  /** Delivered: the event leaves the outbox. */
+  eventDelivered(orderId: string, eventId: string): Promise<void>;
 }

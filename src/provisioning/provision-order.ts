@@ -3,9 +3,10 @@ import { LockLostError, StaleAttemptError } from '../domain/errors';
 import { decideProvision } from '../domain/provision-decision';
 import { pollDelayMs } from '../domain/poll-schedule';
 import type { AttemptOutcome, AttemptReason } from '../domain/statuses';
+import type { EventDispatch } from '../events/order-events';
 import type { HeldLock, PackageLocks } from '../locks/package-lock';
 import type { ProviderPauses } from '../locks/provider-pauses';
-import type { AttemptRecord, OrderSnapshot, OrderState } from '../order-state/order-state';
+import type { AttemptRecord, FailureRecord, OrderSnapshot, OrderState } from '../order-state/order-state';
 import { ProviderError } from '../providers/provider-error';
 import type { ProviderClient, ProviderName, Purchase } from '../providers/types';
 import { encryptCredentials } from './credentials-cipher';
@@ -75,6 +76,8 @@ export interface ProvisionDeps {
   providers: Record<ProviderName, ProviderClient>;
   locks: PackageLocks;
   pauses: ProviderPauses;
+  /** Sends the web app the event each final change records (order.provisioned, order.failed). */
+  events: EventDispatch;
   credentialsKey: Buffer;
   logger: Logger;
   clock: Clock;
@@ -279,7 +282,7 @@ async function markActive(ctx: AttemptContext, purchase: Purchase, ipAddress: st
   const now = deps.clock.now();
   const credentials = purchase.credentials ? encryptCredentials(purchase.credentials, deps.credentialsKey, payload.orderId) : null;
   const record = attemptRecord(payload, ctx.attemptStartedAt, now, 'active', null);
-  await deps.orders.markActive(payload.orderId, ctx.fence, { ipAddress, credentialsEncrypted: credentials }, record);
+  await deps.events.dispatch(payload.orderId, await deps.orders.markActive(payload.orderId, ctx.fence, { ipAddress, credentialsEncrypted: credentials }, record));
   deps.observe?.attemptFinished?.('active', ctx.providerName, record.durationMs);
   ctx.log.info({ ipAddress, durationMs: record.durationMs }, 'order is active');
   return { kind: 'done', outcome: 'active', ipAddress };
@@ -321,7 +324,7 @@ async function handleFailure(ctx: AttemptContext, error: unknown, stage: 'first'
   const permanent = error instanceof PurchaseFailedError || (error instanceof ProviderError && !error.retryable);
   if (permanent || payload.attempt >= payload.maxAttempts) {
     const record = attemptRecord(payload, ctx.attemptStartedAt, now, 'failed', message);
-    await deps.orders.fail(payload.orderId, ctx.fence, { error: message, abandonPurchase }, record).catch(ignoreStale);
+    await failFenced(ctx, { error: message, abandonPurchase }, record);
     deps.observe?.attemptFinished?.('failed', ctx.providerName, record.durationMs);
     log.warn({ error: message, permanent }, 'provisioning failed');
     return { kind: 'fail', error: message };
@@ -352,7 +355,7 @@ async function rateLimited(ctx: AttemptContext, error: ProviderError, step: Poll
   if (waitedMs + waitMs > deps.settings.rateLimitMaxWaitMs) {
     const message = `${error.message} (rate limited for ${Math.round(waitedMs / 1000)} s, limit ${Math.round(deps.settings.rateLimitMaxWaitMs / 1000)} s)`;
     const record = attemptRecord(payload, ctx.attemptStartedAt, now, 'failed', message);
-    await deps.orders.fail(payload.orderId, ctx.fence, { error: message }, record).catch(ignoreStale);
+    await failFenced(ctx, { error: message }, record);
     deps.observe?.attemptFinished?.('failed', ctx.providerName, record.durationMs);
     log.warn({ error: message }, 'provisioning failed: rate limited for too long');
     return { kind: 'fail', error: message };
@@ -395,10 +398,20 @@ async function waitForLock(deps: ProvisionDeps, order: OrderSnapshot, payload: P
   return { kind: 'postpone', delayMs: deps.settings.lockRetryDelayMs, lockWaitSince };
 }
 
+/** Fails a taken attempt for good and sends the web app its event; a newer attempt's fence wins. */
+async function failFenced(ctx: AttemptContext, failure: FailureRecord, record: AttemptRecord): Promise<void> {
+  try {
+    await ctx.deps.events.dispatch(ctx.payload.orderId, await ctx.deps.orders.fail(ctx.payload.orderId, ctx.fence, failure, record));
+  } catch (error) {
+    ignoreStale(error);
+  }
+}
+
 /** Fails an order before any attempt took it. */
 async function refuse(deps: ProvisionDeps, order: OrderSnapshot, payload: ProvisionPayload, now: Date, message: string): Promise<ProvisionOutcome> {
   const record = attemptRecord(payload, now, now, 'failed', message);
-  await deps.orders.refuse(order, { error: message }, record);
+  const eventId = await deps.orders.refuse(order, { error: message }, record);
+  if (eventId) await deps.events.dispatch(order.id, eventId);
   deps.observe?.attemptFinished?.('failed', order.provider, record.durationMs);
   deps.logger.warn({ orderId: payload.orderId, jobId: payload.jobId, attempt: payload.attempt, error: message }, 'provisioning failed');
   return { kind: 'fail', error: message };
@@ -418,7 +431,8 @@ async function countDeaths(payload: ProvisionPayload, deps: ProvisionDeps, log: 
   const message = `Provisioning failed: the attempt died with its worker ${total} times in a row (a crash or kill while provisioning this order). Press Retry once the cause is fixed.`;
   if (payload.poll?.lockId && order.packageName) await (await deps.locks.resume(order.packageName, payload.poll.lockId))?.release();
   const record = attemptRecord(payload, now, now, 'failed', message);
-  await deps.orders.refuse(order, { error: message }, record);
+  const eventId = await deps.orders.refuse(order, { error: message }, record);
+  if (eventId) await deps.events.dispatch(order.id, eventId);
   deps.observe?.attemptFinished?.('failed', order.provider, 0);
   return { kind: 'fail', error: message };
 }

@@ -1,6 +1,7 @@
 import type { Logger } from 'pino';
 import type { Alerts } from '../alerts/alerts';
 import type { AuditLog } from '../audit/audit-log';
+import type { EventDispatch } from '../events/order-events';
 import { ProvisionInProgressError, QueueUnavailableError } from '../domain/errors';
 import type { OrderSnapshot, OrderState } from '../order-state/order-state';
 import { findLiveProvisionJob, type ProvisionQueue } from '../queue/provision-queue';
@@ -12,6 +13,8 @@ export interface RecoverDeps {
   audit?: AuditLog;
   /** Operators hear of every order found stuck. */
   alerts?: Alerts;
+  /** The web app hears of orders the sweeper fails (order.failed). */
+  events?: EventDispatch;
   queue: ProvisionQueue;
   logger: Logger;
   stuckAfterMs: number;
@@ -102,11 +105,12 @@ async function forEachConcurrently<T>(items: readonly T[], limit: number, task: 
 async function markStalled(deps: RecoverDeps, order: OrderSnapshot, now: Date, idleMs: number): Promise<boolean> {
   const minutes = Math.round(idleMs / 60_000);
   const message = `Provisioning stalled: no job ran for this order for ${minutes} min (the queue lost it or a worker died). Press Retry to provision it.`;
-  const stalled = await deps.orders.markStalled(order, message, { at: now, reason: 'recovery', jobId: 'sweeper', attempt: 0, outcome: 'failed', error: message, durationMs: 0 });
-  if (stalled) {
+  const eventId = await deps.orders.markStalled(order, message, { at: now, reason: 'recovery', jobId: 'sweeper', attempt: 0, outcome: 'failed', error: message, durationMs: 0 });
+  if (eventId) {
+    await deps.events?.dispatch(order.id, eventId);
     deps.logger.error({ orderId: order.id, idleMs }, 'order stalled with no live job: marked failed');
     await deps.audit?.record({ actor: 'sweeper', action: 'mark_stalled', orderId: order.id, outcome: 'failed', details: { idleMinutes: minutes } });
     deps.alerts?.note('stuck', { orderId: order.id, text: `no job for ${minutes} min; marked failed, press Retry` });
   }
-  return stalled;
+  return eventId !== null;
 }

@@ -115,8 +115,8 @@ describe.each(implementations)('order state (%s)', (_name, make) => {
     const active = await load(id);
     expect(await s.state.take(active, new Date())).toBeNull();
     expect(await s.state.markQueued(active, 'admin', new Date())).toBe(false);
-    expect(await s.state.refuse(active, { error: 'x' }, attempt('failed'))).toBe(false);
-    expect(await s.state.markStalled(active, 'x', attempt('failed'))).toBe(false);
+    expect(await s.state.refuse(active, { error: 'x' }, attempt('failed'))).toBeNull();
+    expect(await s.state.markStalled(active, 'x', attempt('failed'))).toBeNull();
     expect(await load(id)).toMatchObject({ provisioningStatus: 'active' });
   });
 
@@ -170,23 +170,23 @@ describe.each(implementations)('order state (%s)', (_name, make) => {
 
   it('refuse fails an untaken order and bumps its fence; not when an attempt took it since', async () => {
     const id = await s.insert({ provisioningStatus: 'queued' });
-    expect(await s.state.refuse(await load(id), { error: 'no packageName' }, attempt('failed'))).toBe(true);
+    expect(await s.state.refuse(await load(id), { error: 'no packageName' }, attempt('failed'))).toBe(`evt_${id}_1`);
     expect(await load(id)).toMatchObject({ provisioningStatus: 'failed', fence: 1 });
     const other = await s.insert({ provisioningStatus: 'queued' });
     const seen = await load(other);
     await s.state.take(seen, new Date());
-    expect(await s.state.refuse(seen, { error: 'x' }, attempt('failed'))).toBe(false);
+    expect(await s.state.refuse(seen, { error: 'x' }, attempt('failed'))).toBeNull();
   });
 
   it('markStalled applies only to an untouched unfinished order', async () => {
     const id = await s.insert({ provisioningStatus: 'queued' });
     const seen = await load(id);
-    expect(await s.state.markStalled(seen, 'Provisioning stalled', attempt('failed'))).toBe(true);
+    expect(await s.state.markStalled(seen, 'Provisioning stalled', attempt('failed'))).toEqual(expect.any(String));
     expect(await load(id)).toMatchObject({ provisioningStatus: 'failed' });
     // Read before its last write (updatedAt moved on since): somebody is still moving it.
     const touched = await load(await s.insert({ provisioningStatus: 'queued' }));
     const readEarlier = { ...touched, updatedAt: new Date((touched.updatedAt as Date).getTime() - 1_000) };
-    expect(await s.state.markStalled(readEarlier, 'Provisioning stalled', attempt('failed'))).toBe(false);
+    expect(await s.state.markStalled(readEarlier, 'Provisioning stalled', attempt('failed'))).toBeNull();
     expect(await load(touched.id)).toMatchObject({ provisioningStatus: 'queued' });
   });
 
@@ -209,6 +209,32 @@ describe.each(implementations)('order state (%s)', (_name, make) => {
     expect(await load(id)).toMatchObject({ attemptDeaths: 0, provisioningStatus: 'provisioning' });
     const active = await s.insert({ status: 'active', provisioningStatus: 'active', ipAddress: '10.0.0.9' });
     expect(await s.state.recordDeaths(active, 1, attempt('died'))).toBeNull();
+  });
+
+  it('records an event for the web app in the same write as each final change, with a sequence that only grows', async () => {
+    const id = await s.insert({ provisioningStatus: 'queued' });
+    const fence = (await s.state.take(await load(id), new Date())) as number;
+    const failed = await s.state.fail(id, fence, { error: 'HTTP 422' }, attempt('failed'));
+    expect(failed).toBe(`evt_${id}_${fence}`);
+    expect(await s.state.pendingEvent(id, failed)).toMatchObject({ orderId: id, provider: 'smartvps', event: { id: failed, type: 'order.failed', sequence: fence, error: 'HTTP 422' } });
+    const retried = (await s.state.take(await load(id), new Date())) as number;
+    const active = await s.state.markActive(id, retried, { ipAddress: '10.0.0.2', credentialsEncrypted: null }, attempt('active', 2));
+    const pending = await s.state.pendingEvent(id, active);
+    expect(pending?.event).toMatchObject({ type: 'order.provisioned', ipAddress: '10.0.0.2' });
+    expect(pending?.event.sequence).toBeGreaterThan(fence);
+    expect(pending?.event).not.toHaveProperty('credentials');
+
+    const listed: string[] = [];
+    for await (const found of s.state.pendingEvents(new Date(Date.now() - 60_000), new Date(Date.now() + 1_000))) if (found.orderId === id) listed.push(found.event.id);
+    expect(listed).toEqual([failed, active]);
+    await s.state.eventDelivered(id, failed);
+    expect(await s.state.pendingEvent(id, failed)).toBeNull();
+    expect(await s.state.pendingEvent(id, active)).not.toBeNull();
+    // A change that reports nothing writes no event.
+    const other = await s.insert({ provisioningStatus: 'queued' });
+    const otherFence = (await s.state.take(await load(other), new Date())) as number;
+    await s.state.scheduleRetry(other, otherFence, { error: 'HTTP 503' }, new Date(), attempt('retrying'));
+    for await (const found of s.state.pendingEvents(new Date(0), new Date(Date.now() + 1_000))) expect(found.orderId).not.toBe(other);
   });
 
   it('keeps the newest attempts, bounded', async () => {

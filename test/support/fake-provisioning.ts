@@ -188,12 +188,14 @@ export function fakeDeps(orders: OrderState, overrides: Partial<ProvisionDeps> =
   const providers = { smartvps: new FakeProvider('smartvps'), hostycare: new FakeProvider('hostycare') };
   const locks = new FakeLocks();
   const jobEvents: string[] = [];
+  const dispatched: string[] = [];
   const shutdown = new AbortController();
   const deps: ProvisionDeps = {
     orders,
     providers,
     locks,
     pauses: new FakePauses(clock),
+    events: { dispatch: async (_orderId, eventId) => void dispatched.push(eventId) },
     credentialsKey: Buffer.alloc(32, 7),
     logger: createLogger({ level: 'silent' }),
     clock,
@@ -205,5 +207,5 @@ export function fakeDeps(orders: OrderState, overrides: Partial<ProvisionDeps> =
     },
     ...overrides,
   };
-  return { deps, clock, providers, locks, jobEvents, shutdown };
+  return { deps, clock, providers, locks, jobEvents, shutdown, dispatched };
 }

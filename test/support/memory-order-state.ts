@@ -3,7 +3,9 @@ import { allows, ORDER_TRANSITIONS, type OrderTransition } from '../../src/domai
 import { PAID_STATUSES } from '../../src/domain/statuses';
 import {
   MAX_ATTEMPT_HISTORY,
+  orderEventId,
   type AttemptRecord,
+  type OutboxEvent,
   type FailureRecord,
   type OrderSnapshot,
   type OrderState,
@@ -11,6 +13,7 @@ import {
 
 /** An order as the in-memory state keeps it: the snapshot plus what the views show. */
 export interface MemoryOrder extends OrderSnapshot {
+  outbox: OutboxEvent[];
   provisioningError: string | null;
   nextAttemptAt: Date | null;
   credentialsEncrypted: string | null;
@@ -49,13 +52,16 @@ export function createMemoryOrderState(options: { now?: () => Date } = {}): Orde
   });
 
   /** Applies `change` and stamps the write, as mongoose's timestamps do. */
-  const write = (order: MemoryOrder, transition: OrderTransition, change: Partial<MemoryOrder>, attempt?: AttemptRecord): void => {
+  const write = (order: MemoryOrder, transition: OrderTransition, change: Partial<MemoryOrder>, attempt?: AttemptRecord, event?: OutboxEvent): void => {
     Object.assign(order, change);
     const to = ORDER_TRANSITIONS[transition].to;
     if (to !== null) order.provisioningStatus = to;
     if (attempt) order.attempts = [...order.attempts, { ...attempt }].slice(-MAX_ATTEMPT_HISTORY);
+    if (event) order.outbox = [...order.outbox, event];
     order.updatedAt = now();
   };
+
+  const failedEvent = (orderId: string, sequence: number, error: string): OutboxEvent => ({ id: orderEventId(orderId, sequence), type: 'order.failed', sequence, at: now(), error });
 
   const fenced = (transition: OrderTransition, orderId: string, fence: number): MemoryOrder => {
     const order = orders.get(orderId);
@@ -93,6 +99,7 @@ export function createMemoryOrderState(options: { now?: () => Date } = {}): Orde
         nextAttemptAt: null,
         credentialsEncrypted: null,
         attempts: [],
+        outbox: [],
         provisionReason: null,
         ...fields,
       };
@@ -153,12 +160,15 @@ export function createMemoryOrderState(options: { now?: () => Date } = {}): Orde
 
     async markActive(orderId, fence, server, attempt) {
       const order = fenced('markActive', orderId, fence);
+      const event: OutboxEvent = { id: orderEventId(orderId, fence), type: 'order.provisioned', sequence: fence, at: now(), ipAddress: server.ipAddress };
       write(
         order,
         'markActive',
         { status: 'active', ipAddress: server.ipAddress, credentialsEncrypted: server.credentialsEncrypted, provisioningError: null, nextAttemptAt: null, attemptDeaths: 0 },
         attempt,
+        event,
       );
+      return event.id;
     },
 
     async scheduleRetry(orderId, fence, failure, nextAttemptAt, attempt) {
@@ -176,21 +186,42 @@ export function createMemoryOrderState(options: { now?: () => Date } = {}): Orde
 
     async fail(orderId, fence, failure, attempt) {
       const order = fenced('fail', orderId, fence);
-      write(order, 'fail', { provisioningError: failure.error, nextAttemptAt: null, attemptDeaths: 0, ...abandon(order, failure) }, attempt);
+      const event = failedEvent(orderId, fence, failure.error);
+      write(order, 'fail', { provisioningError: failure.error, nextAttemptAt: null, attemptDeaths: 0, ...abandon(order, failure) }, attempt, event);
+      return event.id;
     },
 
     async refuse(seen, failure, attempt) {
       const order = unchanged('refuse', seen);
-      if (!order) return false;
-      write(order, 'refuse', { provisioningError: failure.error, nextAttemptAt: null, attemptDeaths: 0, fence: order.fence + 1, ...abandon(order, failure) }, attempt);
-      return true;
+      if (!order) return null;
+      const event = failedEvent(order.id, order.fence + 1, failure.error);
+      write(order, 'refuse', { provisioningError: failure.error, nextAttemptAt: null, attemptDeaths: 0, fence: order.fence + 1, ...abandon(order, failure) }, attempt, event);
+      return event.id;
     },
 
     async markStalled(seen, message, attempt) {
       const order = unchanged('markStalled', seen);
-      if (!order || order.provisioningStatus !== seen.provisioningStatus || order.updatedAt?.getTime() !== seen.updatedAt?.getTime()) return false;
-      write(order, 'markStalled', { provisioningError: message, nextAttemptAt: null, attemptDeaths: 0 }, attempt);
-      return true;
+      if (!order || order.provisioningStatus !== seen.provisioningStatus || order.updatedAt?.getTime() !== seen.updatedAt?.getTime()) return null;
+      const event = failedEvent(order.id, order.fence + 1, message);
+      write(order, 'markStalled', { provisioningError: message, nextAttemptAt: null, attemptDeaths: 0, fence: order.fence + 1 }, attempt, event);
+      return event.id;
+    },
+
+    async pendingEvent(orderId, eventId) {
+      const order = orders.get(orderId);
+      const event = order?.outbox.find((entry) => entry.id === eventId);
+      return order && event ? { orderId, provider: order.provider, event } : null;
+    },
+
+    async *pendingEvents(from, to) {
+      for (const order of [...orders.values()]) {
+        for (const event of order.outbox) if (event.at >= from && event.at < to) yield { orderId: order.id, provider: order.provider, event };
+      }
+    },
+
+    async eventDelivered(orderId, eventId) {
+      const order = orders.get(orderId);
+      if (order) order.outbox = order.outbox.filter((entry) => entry.id !== eventId);
     },
 
     async recordSkip(orderId, attempt) {
