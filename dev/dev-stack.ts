@@ -57,7 +57,7 @@ async function main(): Promise<void> {
       onCall: ({ provider, operation, outcome, durationMs }) => metrics.providerCall.observe({ provider, operation, outcome }, durationMs / 1000),
     });
     for (let i = 0; i < config.devWorkers; i += 1) {
-      const worker = await startProvisionWorker({ config, redisUrl, db, providers, logger: logger.child({ worker: i }), metrics, sweeper: i === 0 });
+      const worker = await startProvisionWorker({ config, redis: redisUrl, db, providers, logger: logger.child({ worker: i }), metrics, sweeper: i === 0 });
       workers.push(worker);
       stack.push({ name: `worker ${i}`, stop: () => worker.close() });
     }

@@ -105,6 +105,7 @@ export const EnvironmentSchema = z.object({
   REDIS_SENTINELS: sentinels.optional(),
   REDIS_SENTINEL_NAME: z.string().min(1).optional(),
   REDIS_PASSWORD: z.string().min(1).optional(),
+  REDIS_LOCK_REPLICAS: int(0, 10).optional(),
   QUEUE_PREFIX: z.string().min(1).default('{vps}'),
 
   ADMIN_TOKENS: adminTokens.optional(),
@@ -173,6 +174,8 @@ export interface Config {
   redis: RedisTarget | undefined;
   /** A printable form of `redis` (no password). */
   redisUrl: string | undefined;
+  /** Replicas that must acknowledge a package lock before a buy (1 with Sentinels, else 0). */
+  lockReplicas: number;
   queuePrefix: string;
   admins: AdminCredential[];
   /** The web app's server: order views, provision requests, credential reveals. */
@@ -287,6 +290,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
     mongoUrl: e.MONGO_URL,
     redis,
     redisUrl: e.REDIS_SENTINELS ? `sentinel://${e.REDIS_SENTINELS.map((node) => `${node.host}:${node.port}`).join(',')}/${e.REDIS_SENTINEL_NAME}` : e.REDIS_URL,
+    lockReplicas: e.REDIS_LOCK_REPLICAS ?? (e.REDIS_SENTINELS ? 1 : 0),
     queuePrefix: e.QUEUE_PREFIX,
     admins: admins.length > 0 ? admins : [{ name: DEFAULT_ADMIN_NAME, token: DEV_DEFAULTS.ADMIN_TOKEN }],
     appToken: e.APP_TOKEN,

@@ -17,14 +17,14 @@ import { SWEEPER_QUEUE } from './queue/sweeper-queue';
 async function main(): Promise<void> {
   const config = loadConfigOrExit(process.env);
   const logger = createLogger({ level: config.logLevel, name: 'api' });
-  if (!config.mongoUrl || !config.redisUrl) {
-    const missing = [!config.mongoUrl && 'MONGO_URL', !config.redisUrl && 'REDIS_URL'].filter(Boolean).join(' and ');
+  if (!config.mongoUrl || !config.redis) {
+    const missing = [!config.mongoUrl && 'MONGO_URL', !config.redis && 'REDIS_URL'].filter(Boolean).join(' and ');
     console.error(`Missing ${missing}: the API needs a MongoDB and a Redis (or run everything with embedded defaults: npm run dev).`);
     process.exit(1);
   }
 
   const db = await connectDatabase(config.mongoUrl);
-  const redis = createRedis(config.redisUrl, 'api');
+  const redis = createRedis(config.redis, 'api');
   const queue = createProvisionQueue({ connection: redis, prefix: config.queuePrefix, attempts: config.worker.attempts });
   // BullMQ reports connection trouble as queue errors; the routes answer 503 for it, so a log line is enough.
   queue.on('error', (error) => logger.warn({ err: error }, 'provision queue error'));

@@ -3,8 +3,9 @@ import type { Redis } from 'ioredis';
 import { createAlerts, NO_ALERTS, watchSweeper, type Alerts } from '../src/alerts/alerts';
 import { createAuditLog } from '../src/audit/audit-log';
 import { createOrderEventsQueue, eventDispatch, NO_EVENTS, startEventDelivery } from '../src/events/order-events';
-import { loadConfigOrExit, type Config } from '../src/config';
+import { loadConfigOrExit, type Config, type RedisTarget } from '../src/config';
 import { connectDatabase, type Database } from '../src/db/connection';
+import { isDatabaseUnavailable } from '../src/db/errors';
 import { stagedBackoffMs } from '../src/domain/backoff';
 import { runShutdown, exitOnSignals } from '../src/lifecycle/shutdown';
 import { createPackageLocks } from '../src/locks/package-lock';
@@ -37,7 +38,8 @@ import { startSweeper, type RunningSweeper } from './sweeper';
 
 export interface ProvisionWorkerOptions {
   config: Config;
-  redisUrl: string;
+  /** Where Redis is (the config's, or a test's). */
+  redis: RedisTarget | string;
   db: Database;
   providers: Record<ProviderName, ProviderClient>;
   logger: Logger;
@@ -64,6 +66,12 @@ export interface RunningProvisionWorker {
    */
   close(): Promise<boolean>;
 }
+
+/** How long a job whose step met a MongoDB outage waits before running again (no attempt used). */
+const DATABASE_RETRY_DELAY_MS = 5_000;
+
+/** How long a buy waits for a replica to acknowledge the package lock before postponing instead. */
+const LOCK_REPLICA_WAIT_MS = 500;
 
 /** A transient failure whose retry delay provisionOrder already chose (and wrote on the order). */
 class RetryLaterError extends Error {
@@ -131,7 +139,7 @@ export async function startProvisionWorker(options: ProvisionWorkerOptions): Pro
   const { config, logger, metrics } = options;
   const alerts = options.alerts ?? NO_ALERTS;
   const stages = config.worker.backoffMs;
-  const connection: Redis = createRedis(options.redisUrl, 'worker');
+  const connection: Redis = createRedis(options.redis, 'worker');
   const queue = createProvisionQueue({ connection, prefix: config.queuePrefix, attempts: config.worker.attempts });
   queue.on('error', (error) => logger.warn({ err: error }, 'queue connection error'));
   const shutdown = new AbortController();
@@ -139,6 +147,8 @@ export async function startProvisionWorker(options: ProvisionWorkerOptions): Pro
   const locks = createPackageLocks(connection, {
     prefix: config.queuePrefix,
     ttlMs: config.worker.lockTtlMs,
+    // With replicas, a lock counts before a buy only once a replica has it: a failover cannot lose it then.
+    ...(config.lockReplicas > 0 ? { replicas: { count: config.lockReplicas, timeoutMs: LOCK_REPLICA_WAIT_MS } } : {}),
     wake: async (jobId) => {
       const job = await queue.getJob(jobId);
       if (!job) return false;
@@ -189,6 +199,19 @@ export async function startProvisionWorker(options: ProvisionWorkerOptions): Pro
   };
 
   async function processJob(job: ProvisionJob, token?: string): Promise<void> {
+    try {
+      await runStep(job, token);
+    } catch (error) {
+      if (!isDatabaseUnavailable(error)) throw error;
+      // Not the order's fault: MongoDB is down. The step runs again later, as it was, with no attempt
+      // used; whatever it wrote before is fenced, and what it could not write it will write then.
+      logger.warn({ err: error, jobId: job.id, orderId: job.data.orderId }, 'MongoDB is unavailable; putting the job off');
+      await job.moveToDelayed(Date.now() + DATABASE_RETRY_DELAY_MS, token);
+      throw new DelayedError();
+    }
+  }
+
+  async function runStep(job: ProvisionJob, token?: string): Promise<void> {
     const parsed = ProvisionJobDataSchema.safeParse(job.data);
     if (!parsed.success) throw new UnrecoverableError(`Invalid job data: ${parsed.error.message}`);
     let data = parsed.data;
@@ -311,7 +334,7 @@ async function main(): Promise<void> {
   // A library timer that rejects (a lock renewal during a Redis failover) must not kill the worker:
   // what it guarded is fenced, and the lock's loss is signalled separately.
   process.on('unhandledRejection', (reason) => logger.error({ err: reason }, 'unhandled rejection'));
-  if (!config.mongoUrl || !config.redisUrl) {
+  if (!config.mongoUrl || !config.redis) {
     logger.fatal('MONGO_URL and REDIS_URL must be set for a worker (the dev stack prints both).');
     process.exit(1);
   }
@@ -323,12 +346,12 @@ async function main(): Promise<void> {
     timeoutMs: config.providers.timeoutMs,
     onCall: ({ provider, operation, outcome, durationMs }) => metrics.providerCall.observe({ provider, operation, outcome }, durationMs / 1000),
   });
-  const alertsRedis = createRedis(config.redisUrl, 'worker');
+  const alertsRedis = createRedis(config.redis, 'worker');
   const alerts = config.alertWebhookUrl
     ? createAlerts({ redis: alertsRedis, prefix: config.queuePrefix, url: config.alertWebhookUrl, publicUrl: config.publicUrl ?? `http://127.0.0.1:${config.port}`, logger, metrics })
     : NO_ALERTS;
   const sweeperWatch = watchSweeper({ redis: alertsRedis, prefix: config.queuePrefix, sweepIntervalMs: config.worker.sweepIntervalMs, alerts, logger });
-  const running = await startProvisionWorker({ config, redisUrl: config.redisUrl, db, providers, logger, metrics, alerts });
+  const running = await startProvisionWorker({ config, redis: config.redis, db, providers, logger, metrics, alerts });
   metrics.watchQueueDepth(() => running.queue.getJobCounts(...QUEUE_DEPTH_STATES));
   const http =
     config.worker.metricsPort === undefined

@@ -28,7 +28,7 @@ export async function startWorker(config: Config, db: Database): Promise<Running
   const metrics = createMetrics();
   return startProvisionWorker({
     config,
-    redisUrl: config.redisUrl as string,
+    redis: config.redis ?? (config.redisUrl as string),
     db,
     providers: createProviderClients({
       smartvps: config.providers.smartvps,

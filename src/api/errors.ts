@@ -1,6 +1,7 @@
 import type { ErrorRequestHandler, RequestHandler } from 'express';
 import type { Logger } from 'pino';
 import { z } from 'zod';
+import { isDatabaseUnavailable } from '../db/errors';
 import { AppError, DatabaseUnavailableError, ProvisionInProgressError } from '../domain/errors';
 
 /** 400: an id, query string or body did not match its schema; `details` are zod's issues. */
@@ -88,24 +89,6 @@ const BODY_PARSER_ERRORS: Record<string, { status: number; error: string; messag
   'parameters.too.many': { status: 413, error: 'payload_too_large', message: 'Too many parameters.' },
 };
 
-/** MongoDB driver / mongoose errors that mean "the database did not answer", not "the request was bad". */
-const MONGO_CONNECTIVITY_ERRORS = new Set([
-  'MongoNetworkError',
-  'MongoNetworkTimeoutError',
-  'MongoServerSelectionError',
-  'MongooseServerSelectionError',
-  'MongoNotConnectedError',
-  'MongoTopologyClosedError',
-  'MongoPoolClearedError',
-  'MongoExpiredSessionError',
-]);
-
-function isMongoConnectivityError(error: Error): boolean {
-  if (MONGO_CONNECTIVITY_ERRORS.has(error.name) || MONGO_CONNECTIVITY_ERRORS.has(error.constructor.name)) return true;
-  // With bufferCommands off, mongoose refuses operations on a connection that is not open.
-  return error.name === 'MongooseError' && /initial connection|connection .*closed|Client must be connected/i.test(error.message);
-}
-
 const STATUS_CODES: Record<number, string> = { 400: 'invalid_request', 404: 'not_found', 405: 'method_not_allowed', 413: 'payload_too_large', 415: 'unsupported_media_type' };
 
 function statusOf(error: object): number | undefined {
@@ -131,7 +114,7 @@ export function toErrorResponse(error: unknown): { status: number; body: ErrorBo
     const type = 'type' in error && typeof error.type === 'string' ? error.type : undefined;
     const known = type ? BODY_PARSER_ERRORS[type] : undefined;
     if (known) return { status: known.status, body: { error: known.error, message: known.message }, unexpected: false };
-    if (isMongoConnectivityError(error)) {
+    if (isDatabaseUnavailable(error)) {
       const mapped = new DatabaseUnavailableError('The database (MongoDB) is unavailable; nothing was changed. Try again shortly.');
       return { status: mapped.status, body: { error: mapped.code, message: mapped.message }, unexpected: false };
     }

@@ -23,6 +23,11 @@ export async function connectDatabase(url: string, options: { serverSelectionTim
   const connection = await mongoose
     .createConnection(url, {
       serverSelectionTimeoutMS: options.serverSelectionTimeoutMS ?? 5_000,
+      // A MongoDB that stops answering (a network partition, a hung proxy) must not hold requests and
+      // jobs forever: a socket with no answer for this long fails, and the monitor notices sooner.
+      socketTimeoutMS: 10_000,
+      connectTimeoutMS: 5_000,
+      heartbeatFrequencyMS: 5_000,
       bufferCommands: false,
       autoIndex: false,
     })

@@ -1,20 +1,31 @@
 import { Redis, type RedisOptions } from 'ioredis';
+import type { RedisTarget } from '../config';
 
 /**
  * Redis connections by role. The API's fail fast (no offline queue, one retry) so a Redis outage
  * answers 503 at once; workers' wait for Redis to come back (BullMQ requires `maxRetriesPerRequest: null`).
+ * A target is a URL, or a primary found through Sentinels (REDIS_SENTINELS): ioredis asks the Sentinels
+ * for the primary, reconnects to the new one after a failover, and learns of a switch at once
+ * (`failoverDetector`) instead of at the next failed command.
  */
-export function createRedis(url: string, role: 'api' | 'worker', extra: RedisOptions = {}): Redis {
+export function createRedis(target: RedisTarget | string, role: 'api' | 'worker', extra: RedisOptions = {}): Redis {
   const options: RedisOptions =
     role === 'api'
       ? { enableOfflineQueue: false, maxRetriesPerRequest: 1, connectTimeout: 2_000, commandTimeout: 2_000 }
       : { maxRetriesPerRequest: null, enableReadyCheck: true };
-  const client = new Redis(url, {
-    lazyConnect: false,
-    retryStrategy: (times) => Math.min(times * 200, 2_000),
-    ...options,
-    ...extra,
-  });
+  const common: RedisOptions = { lazyConnect: false, retryStrategy: (times) => Math.min(times * 200, 2_000), ...options, ...extra };
+  const resolved: RedisTarget = typeof target === 'string' ? { kind: 'url', url: target } : target;
+  const client =
+    resolved.kind === 'url'
+      ? new Redis(resolved.url, common)
+      : new Redis({
+          ...common,
+          sentinels: resolved.sentinels,
+          name: resolved.name,
+          ...(resolved.password ? { password: resolved.password, sentinelPassword: resolved.password } : {}),
+          failoverDetector: true,
+          sentinelRetryStrategy: (times) => Math.min(times * 200, 2_000),
+        });
   // Connection errors are retried by ioredis; without a listener Node would print every one.
   client.on('error', () => undefined);
   return client;

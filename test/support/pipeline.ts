@@ -43,8 +43,8 @@ export interface Pipeline {
   config(overrides?: Record<string, string>): Config;
   /** A provision queue on a config's prefix (as the API would make it). */
   queue(config: Config): ProvisionQueue;
-  /** Starts an in-process worker on a config. */
-  startWorker(config: Config, options?: { sweeper?: boolean }): Promise<RunningProvisionWorker>;
+  /** Starts an in-process worker on a config (on this file's Redis unless `redisUrl` says another way to it). */
+  startWorker(config: Config, options?: { sweeper?: boolean; redisUrl?: string }): Promise<RunningProvisionWorker>;
   /** Starts a worker as its own OS process (`workers/provision.worker.ts`), as `npm run worker` does. */
   spawnWorker(config: Config, extraEnv?: Record<string, string>): Promise<ChildProcess>;
   createOrder(fields?: Partial<Order>): Promise<string>;
@@ -113,7 +113,7 @@ export function usePipeline(): Pipeline {
     const providers = createProviderClients(config.providers);
     const worker = await startProvisionWorker({
       config,
-      redisUrl: env.redisUrl,
+      redis: options.redisUrl ?? env.redisUrl,
       db: pipeline.db,
       providers,
       logger,
