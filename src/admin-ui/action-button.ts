@@ -5,6 +5,9 @@ import { formatRelative } from './format';
 /** Called with the order id when an admin presses Provision or Retry. */
 export type ProvisionHandler = (orderId: string) => void;
 
+/** Called with the order id when an admin presses Run now on a delayed job. */
+export type RunNowHandler = (orderId: string) => void;
+
 /**
  * Keeps `slot`'s Provision/Retry button in line with the API's `provisionAction`: none when not
  * visible; red for Retry (variant `destructive`), blue otherwise; disabled with a spinner while a job
@@ -47,6 +50,33 @@ export function syncActionButton(slot: HTMLElement, order: OrderView, sending: b
   const busyText = button.querySelector<HTMLElement>('.busy-text');
   if (busyText) busyText.hidden = !busy;
   button.title = busy ? (order.job ? `A provisioning job is ${order.job.state}` : 'Sending…') : `${action.label} order ${order.id}`;
+}
+
+/**
+ * Keeps `slot`'s Run now button in line with the order's job: shown only while the live job is
+ * `delayed` (waiting out a backoff, a lock, a provider's pause or its next status poll), which the API
+ * can then run at once.
+ */
+export function syncRunNowButton(slot: HTMLElement, order: OrderView, sending: boolean, onRunNow: RunNowHandler): void {
+  let button = slot.querySelector<HTMLButtonElement>('button.run-now');
+  if (order.job?.state !== 'delayed') {
+    button?.remove();
+    return;
+  }
+  if (!button) {
+    const created = h('button', { className: 'btn btn-secondary btn-small run-now', text: 'Run now', attrs: { type: 'button' } });
+    created.addEventListener('click', (event) => {
+      event.stopPropagation();
+      const orderId = created.dataset.orderId;
+      if (orderId && !created.disabled) onRunNow(orderId);
+    });
+    slot.append(created);
+    button = created;
+  }
+  button.dataset.orderId = order.id;
+  button.disabled = sending;
+  button.setAttribute('aria-label', `Run now: the delayed job of order ${order.id}`);
+  button.title = 'Run the waiting job now instead of at its next attempt time';
 }
 
 /** The live job in a few words: "active", "delayed · next in 42 s", or null when there is none. */

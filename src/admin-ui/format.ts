@@ -1,5 +1,15 @@
+import type { ProviderName } from '../domain/statuses';
+
 const dateTime = new Intl.DateTimeFormat(undefined, { dateStyle: 'medium', timeStyle: 'medium' });
 const time = new Intl.DateTimeFormat(undefined, { timeStyle: 'medium' });
+
+/** How each provider is named for people (the API's PROVIDER_LABELS live beside node-only code). */
+const PROVIDER_LABELS: Record<ProviderName, string> = { smartvps: 'SmartVPS', hostycare: 'Hostycare' };
+
+/** "SmartVPS" for `smartvps`; an unknown name as it is. */
+export function providerLabel(name: string): string {
+  return (PROVIDER_LABELS as Record<string, string | undefined>)[name] ?? name;
+}
 
 /** A date and time in the admin's locale, or a dash. */
 export function formatDateTime(iso: string | null | undefined): string {
@@ -26,4 +36,9 @@ export function formatDuration(ms: number): string {
   if (ms < 60_000) return `${(ms / 1000).toFixed(1)} s`;
   const seconds = Math.round(ms / 1000);
   return `${Math.floor(seconds / 60)} min ${seconds % 60} s`;
+}
+
+/** "1 order", "37 orders". */
+export function plural(count: number, noun: string): string {
+  return `${count} ${noun}${count === 1 ? '' : 's'}`;
 }

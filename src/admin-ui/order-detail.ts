@@ -1,7 +1,7 @@
-import { syncActionButton, type ProvisionHandler } from './action-button';
-import type { OrderView } from './api-client';
+import { syncActionButton, syncRunNowButton, type ProvisionHandler, type RunNowHandler } from './action-button';
+import type { AuditEventView, OrderView } from './api-client';
 import { byId, h, setText } from './dom';
-import { formatDateTime, formatDuration, formatRelative } from './format';
+import { formatDateTime, formatDuration, formatRelative, providerLabel } from './format';
 
 /** bull-board's pages (its router: `/queue/:name` and `/queue/:name/:jobId`, `?status=` a job state). */
 const BOARD_QUEUE_URL = '/admin/queues/queue/provision';
@@ -14,10 +14,29 @@ function when(iso: string | null, now: number): string {
   return iso ? `${formatDateTime(iso)} (${formatRelative(iso, now)})` : '—';
 }
 
+/** What an audit entry's action means, in the words of the page's buttons. */
+const AUDIT_ACTION_LABELS: Record<AuditEventView['action'], string> = {
+  provision: 'Provision / Retry',
+  provision_bulk: 'Bulk Retry',
+  retry_now: 'Run now',
+  credentials_reveal: 'Credentials revealed',
+  payment: 'Payment',
+  recover: 'Recovery (sweeper)',
+  mark_stalled: 'Marked stalled',
+  sign_in: 'Signed in',
+  sign_in_failed: 'Failed sign-in',
+};
+
+function auditActionLabel(event: AuditEventView): string {
+  const label = AUDIT_ACTION_LABELS[event.action] ?? event.action;
+  // One order's share of a bulk Retry points to the bulk action's own entry.
+  return event.action === 'provision' && typeof event.details?.bulkId === 'string' ? `${label} (bulk)` : label;
+}
+
 /**
- * The order detail dialog: facts, the live job with a bull-board link, the Provision/Retry button and
- * the attempt history. Opened as a modal `<dialog>` (focus moves in, Escape closes, focus returns to
- * the opener).
+ * The order detail dialog: facts, the live job with a bull-board link, the Provision/Retry and Run now
+ * buttons, the attempt history and the order's audit entries (who did what, newest first). Opened as a
+ * modal `<dialog>` (focus moves in, Escape closes, focus returns to the opener).
  */
 export class OrderDetail {
   private orderId: string | null = null;
@@ -30,10 +49,14 @@ export class OrderDetail {
   private readonly boardLink = byId('detail-board-link', HTMLAnchorElement);
   private readonly attempts = byId('detail-attempts', HTMLTableSectionElement);
   private readonly noAttempts = byId('detail-no-attempts', HTMLParagraphElement);
+  private readonly audit = byId('detail-audit', HTMLTableSectionElement);
+  private readonly noAudit = byId('detail-no-audit', HTMLParagraphElement);
+  private auditKey = '';
 
   constructor(
     private readonly dialog: HTMLDialogElement,
     private readonly onProvision: ProvisionHandler,
+    private readonly onRunNow: RunNowHandler,
   ) {
     byId('detail-close', HTMLButtonElement).addEventListener('click', () => dialog.close());
     dialog.addEventListener('close', () => {
@@ -51,13 +74,18 @@ export class OrderDetail {
   open(orderId: string, opener: HTMLElement | null): void {
     if (this.orderId !== orderId) {
       this.attemptsKey = '';
+      this.auditKey = '';
       this.facts.replaceChildren();
       this.attempts.replaceChildren();
+      this.audit.replaceChildren();
+      this.noAudit.hidden = false;
+      setText(this.noAudit, 'Loading…');
       setText(this.jobText, 'Loading…');
     }
     this.orderId = orderId;
     this.opener = opener;
-    setText(this.title, `Order ${orderId}`);
+    // The id in a monospace span: it fits beside Close on a phone (the dialog is named "Order <id>").
+    this.title.replaceChildren('Order ', h('code', { text: orderId }));
     if (!this.dialog.open) this.dialog.showModal();
   }
 
@@ -87,14 +115,18 @@ export class OrderDetail {
       setText(this.boardLink, 'Open the provision queue in bull-board');
     }
     syncActionButton(this.action, order, sending, this.onProvision);
+    syncRunNowButton(this.action, order, sending, this.onRunNow);
     this.renderAttempts(order);
+    // The list's views carry no audit entries: only the order's own view (GET /api/orders/:id) does.
+    if (order.audit) this.renderAudit(order.audit);
   }
 
   private renderFacts(order: OrderView, now: number): void {
     const facts: [string, string][] = [
       ['Status', order.status],
       ['Provisioning', order.provisioningStatus ?? '—'],
-      ['Provider', order.provider],
+      ['Customer email', order.customerEmail ?? '—'],
+      ['Provider', providerLabel(order.provider)],
       ['Plan', order.plan ?? '—'],
       ['OS', order.os ?? '—'],
       ['Package', order.packageName ?? '—'],
@@ -120,16 +152,41 @@ export class OrderDetail {
       h(
         'tr',
         { attrs: { 'data-outcome': attempt.outcome } },
-        h('td', { text: formatDateTime(attempt.at) }),
-        h('td', { text: attempt.reason }),
-        h('td', { text: String(attempt.attempt) }),
-        h('td', {}, h('span', { className: `badge badge-outcome-${attempt.outcome}`, text: attempt.outcome })),
-        h('td', { className: 'error-text', text: attempt.error ?? '—' }),
-        h('td', { text: formatDuration(attempt.durationMs) }),
-        h('td', {}, h('a', { className: 'mono', text: attempt.jobId, attrs: { href: boardJobUrl(attempt.jobId), target: '_blank', rel: 'noopener' } })),
+        h('td', { attrs: { 'data-label': 'Time' }, text: formatDateTime(attempt.at) }),
+        h('td', { attrs: { 'data-label': 'Reason' }, text: attempt.reason }),
+        h('td', { attrs: { 'data-label': 'Attempt' }, text: String(attempt.attempt) }),
+        h('td', { attrs: { 'data-label': 'Outcome' } }, h('span', { className: `badge badge-outcome-${attempt.outcome}`, text: attempt.outcome })),
+        h('td', { attrs: { 'data-label': 'Error' }, className: 'error-text', text: attempt.error ?? '—' }),
+        h('td', { attrs: { 'data-label': 'Duration' }, text: formatDuration(attempt.durationMs) }),
+        h('td', { attrs: { 'data-label': 'Job' } }, h('a', { className: 'mono', text: attempt.jobId, attrs: { href: boardJobUrl(attempt.jobId), target: '_blank', rel: 'noopener' } })),
       ),
     );
     this.attempts.replaceChildren(...rows);
     this.noAttempts.hidden = rows.length > 0;
+  }
+
+  private renderAudit(events: AuditEventView[]): void {
+    const key = JSON.stringify(events);
+    if (key === this.auditKey) return;
+    this.auditKey = key;
+    const rows = events.map((event) => {
+      const jobId = typeof event.details?.jobId === 'string' ? event.details.jobId : null;
+      return h(
+        'tr',
+        { attrs: { 'data-action': event.action, 'data-actor': event.actor } },
+        h('td', { attrs: { 'data-label': 'When' }, text: formatDateTime(event.at) }),
+        h('td', { attrs: { 'data-label': 'Who' }, className: 'actor', text: event.actor }),
+        h('td', { attrs: { 'data-label': 'What' }, text: auditActionLabel(event) }),
+        h('td', { attrs: { 'data-label': 'Outcome' }, text: event.outcome }),
+        h(
+          'td',
+          { attrs: { 'data-label': 'Job' } },
+          jobId ? h('a', { className: 'mono', text: jobId, attrs: { href: boardJobUrl(jobId), target: '_blank', rel: 'noopener' } }) : '—',
+        ),
+      );
+    });
+    this.audit.replaceChildren(...rows);
+    setText(this.noAudit, 'No audit entries yet.');
+    this.noAudit.hidden = rows.length > 0;
   }
 }

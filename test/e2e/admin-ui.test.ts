@@ -16,10 +16,16 @@ import { waitFor } from '../support/wait-for';
  * database and the provider simulator.
  */
 
+/** A named admin: the page shows who is signed in, and the audit log names them. */
+const ADMIN_NAME = 'alice';
 const ADMIN_TOKEN = 'e2e-admin-token-0123456789abcdef';
+const ADMIN_TOKENS = `${ADMIN_NAME}:${ADMIN_TOKEN},bob:e2e-second-admin-token-0123456789`;
 const ROOT = join(__dirname, '..', '..');
 const ARTIFACTS = join(ROOT, 'test-artifacts');
 const DOCS_SCREENSHOT = join(ROOT, 'docs', 'admin-orders.png');
+const DOCS_MOBILE_SCREENSHOT = join(ROOT, 'docs', 'admin-orders-mobile.png');
+/** A phone held upright: the page must not scroll sideways at this width. */
+const PHONE = { width: 414, height: 896 };
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const RED = 'rgb(220, 38, 38)';
 const BLUE = 'rgb(29, 78, 216)';
@@ -35,7 +41,7 @@ let page: Page;
 let pageErrors: string[];
 
 beforeAll(async () => {
-  config = p.config({ ADMIN_TOKEN });
+  config = p.config({ ADMIN_TOKENS });
   queue = p.queue(config);
   queue.on('error', () => undefined);
   const logger = createLogger({ level: config.logLevel, name: 'api-e2e' });
@@ -72,18 +78,55 @@ afterEach(async () => {
 });
 
 const row = (orderId: string): Locator => page.locator(`tr[data-order-id="${orderId}"]`);
+const searchBox = (): Locator => page.getByRole('searchbox', { name: 'Search' });
+const runNowButton = (orderId: string): Locator => row(orderId).getByRole('button', { name: 'Run now' });
+const activeBadge = (orderId: string): Locator => row(orderId).locator('.col-status .badge', { hasText: 'active' });
 const actionButton = (orderId: string): Locator => row(orderId).locator('button.action');
 const backgroundOf = (locator: Locator): Promise<string> => locator.evaluate((element) => getComputedStyle(element).backgroundColor);
 
-async function signIn(): Promise<void> {
-  await page.goto('/admin');
+async function signIn(path = '/admin'): Promise<void> {
+  await page.goto(path);
   await page.getByLabel('Admin token').fill(ADMIN_TOKEN);
   await page.getByRole('button', { name: 'Sign in' }).click();
   await page.getByRole('heading', { name: 'Orders' }).waitFor();
+  await page.locator('#who-name', { hasText: ADMIN_NAME }).waitFor();
+}
+
+/** Saves a screenshot in test-artifacts; the README's copy in docs/ only with UPDATE_SCREENSHOTS=1 (or when missing). */
+async function screenshot(name: string, docsCopy?: string): Promise<void> {
+  await page.mouse.move(0, 0);
+  const path = join(ARTIFACTS, name);
+  await page.screenshot({ path });
+  if (docsCopy && (process.env.UPDATE_SCREENSHOTS === '1' || !existsSync(docsCopy))) {
+    mkdirSync(dirname(docsCopy), { recursive: true });
+    copyFileSync(path, docsCopy);
+  }
+}
+
+/** The page is no wider than the screen: nothing to scroll sideways. */
+async function expectNoSidewaysScroll(width: number): Promise<void> {
+  expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(width);
+}
+
+/** The element is on screen horizontally (reachable without scrolling sideways). */
+async function expectWithinWidth(locator: Locator, width: number): Promise<void> {
+  const box = await locator.boundingBox();
+  expect(box).not.toBeNull();
+  expect(box?.x).toBeGreaterThanOrEqual(0);
+  expect((box?.x ?? 0) + (box?.width ?? 0)).toBeLessThanOrEqual(width);
+}
+
+/** A queued order whose live job waits out a long delay (as after a backoff), so it can be hurried. */
+async function delayedJobFor(orderId: string, delayMs = 120_000): Promise<void> {
+  await queue.add(
+    PROVISION_JOB,
+    { orderId, reason: 'payment', requestedAt: new Date().toISOString() },
+    { jobId: `${orderId}-e2e`, deduplication: { id: orderId }, delay: delayMs },
+  );
 }
 
 const failedOrder = (fields: Partial<Order> = {}): Promise<string> =>
-  p.createOrder({ status: 'confirmed', provisioningStatus: 'failed', provisioningError: 'SmartVPS buyVps timeout after 3 attempts', ...fields });
+  p.createOrder({ status: 'confirmed', provisioningStatus: 'failed', provisioningError: 'SmartVPS buyVps timeout after 3 attempts', customerEmail: 'dana@example.com', ...fields });
 const freshOrder = (fields: Partial<Order> = {}): Promise<string> => p.createOrder({ status: 'paid', provider: 'hostycare', packageName: null, plan: 'vps-m', os: 'debian-12', autoProvisioned: false, ...fields });
 const activeOrder = (fields: Partial<Order> = {}): Promise<string> => p.createOrder({ status: 'active', provisioningStatus: 'active', ipAddress: '203.0.113.20', ...fields });
 
@@ -93,7 +136,7 @@ async function jobsOf(orderId: string): Promise<string[]> {
 }
 
 describe('admin page', () => {
-  it('signs in with the admin token into an HttpOnly, SameSite=Strict session the script cannot read, and signs out', async () => {
+  it('signs in a named admin with their token into an HttpOnly, SameSite=Strict session the script cannot read, shows who, and signs out', async () => {
     const response = await page.goto('/admin');
     const csp = response?.headers()['content-security-policy'] ?? '';
     expect(csp).toContain("script-src 'self'");
@@ -103,6 +146,7 @@ describe('admin page', () => {
     await page.getByLabel('Admin token').fill(ADMIN_TOKEN);
     await page.getByRole('button', { name: 'Sign in' }).click();
     await page.getByRole('heading', { name: 'Orders' }).waitFor();
+    await page.getByRole('navigation', { name: 'Admin tools' }).getByText(`Signed in as ${ADMIN_NAME}`).waitFor();
 
     const cookie = (await context.cookies()).find((c) => c.name === ADMIN_SESSION_COOKIE);
     expect(cookie).toMatchObject({ httpOnly: true, sameSite: 'Strict', path: '/', secure: false, expires: -1 });
@@ -110,11 +154,13 @@ describe('admin page', () => {
     expect(await page.evaluate(() => document.cookie)).toBe('');
     expect(await page.getByLabel('Admin token').inputValue()).toBe('');
 
-    // The session survives a reload; signing out ends it.
+    // The session survives a reload (GET /admin/session says who it is); signing out ends it.
     await page.reload();
     await page.getByRole('heading', { name: 'Orders' }).waitFor();
+    expect(await page.locator('#who-name').textContent()).toBe(ADMIN_NAME);
     await page.getByRole('button', { name: 'Sign out' }).click();
     await page.getByRole('button', { name: 'Sign in' }).waitFor();
+    expect(await page.locator('#who').isHidden()).toBe(true);
     expect((await context.cookies()).some((c) => c.name === ADMIN_SESSION_COOKIE)).toBe(false);
   });
 
@@ -128,17 +174,14 @@ describe('admin page', () => {
     expect(await context.cookies()).toEqual([]);
   });
 
-  it('shows a red Retry for a failed order; a click shows the spinner and a toast, and the row becomes active', async () => {
-    // A realistic table: one of each button state, including a live (delayed) job.
-    await p.createOrder({ status: 'pending', provider: 'hostycare', packageName: null, plan: 'vps-l', os: 'ubuntu-24.04' });
-    await activeOrder({ provider: 'hostycare', packageName: null, plan: 'vps-s', os: 'almalinux-9', ipAddress: '203.0.113.7' });
+  it('shows a red Retry for a failed order; a click shows the spinner and a toast, the row becomes active, and the detail shows the audit entry', async () => {
+    // A realistic table: one of each button state, including a live (delayed) job that Run now can hurry.
+    await p.createOrder({ status: 'pending', provider: 'hostycare', packageName: null, plan: 'vps-l', os: 'ubuntu-24.04', customerEmail: 'lee@example.net' });
+    await activeOrder({ provider: 'hostycare', packageName: null, plan: 'vps-s', os: 'almalinux-9', ipAddress: '203.0.113.7', customerEmail: 'sam.okafor@example.org' });
     await freshOrder();
-    const waiting = await p.createOrder({ packageName: '103.102', plan: '8gb', autoProvisioned: false, provisioningStatus: 'queued' });
-    const delayedJob = await queue.add(
-      PROVISION_JOB,
-      { orderId: waiting, reason: 'payment', requestedAt: new Date().toISOString() },
-      { jobId: `${waiting}-e2e`, deduplication: { id: waiting }, delay: 120_000 },
-    );
+    await failedOrder({ provider: 'hostycare', packageName: null, plan: 'vps-m', os: 'debian-12', provisioningError: 'Hostycare buy failed: 422 out of stock', customerEmail: 'ops@acme.example' });
+    const waiting = await p.createOrder({ packageName: '103.102', plan: '8gb', autoProvisioned: false, provisioningStatus: 'queued', customerEmail: 'mia@example.com' });
+    await delayedJobFor(waiting);
     const orderId = await failedOrder();
     await p.startWorker(config);
     await signIn();
@@ -147,15 +190,18 @@ describe('admin page', () => {
     await retry.filter({ hasText: 'Retry' }).waitFor();
     expect(await retry.getAttribute('data-variant')).toBe('destructive');
     expect(await backgroundOf(retry)).toBe(RED);
+    // Each row names the customer and the provider as people know it.
+    expect(await row(orderId).locator('.col-order .email').textContent()).toBe('dana@example.com');
+    expect(await row(orderId).locator('.col-plan .provider').textContent()).toBe('SmartVPS');
     await row(waiting).locator('button.action.is-busy .spinner').waitFor();
     await row(waiting).locator('.col-job', { hasText: 'delayed · next in' }).waitFor();
-    await page.mouse.move(0, 0);
-    await page.screenshot({ path: join(ARTIFACTS, 'admin-orders-before-retry.png') });
+    await row(waiting).getByRole('button', { name: 'Run now' }).waitFor();
+    expect(await row(orderId).getByRole('button', { name: 'Run now' }).count()).toBe(0);
+    await row(orderId).getByRole('checkbox').check();
+    await page.getByRole('button', { name: 'Retry selected (1)' }).waitFor();
     // The README's picture is committed: refreshed only on request, so test runs leave the tree clean.
-    if (process.env.UPDATE_SCREENSHOTS === '1' || !existsSync(DOCS_SCREENSHOT)) {
-      mkdirSync(dirname(DOCS_SCREENSHOT), { recursive: true });
-      copyFileSync(join(ARTIFACTS, 'admin-orders-before-retry.png'), DOCS_SCREENSHOT);
-    }
+    await screenshot('admin-orders-before-retry.png', DOCS_SCREENSHOT);
+    await row(orderId).getByRole('checkbox').uncheck();
 
     await retry.click();
     await row(orderId).locator('button.action.is-busy .spinner').waitFor({ state: 'visible' });
@@ -175,9 +221,13 @@ describe('admin page', () => {
     expect(await attempt.locator('td').nth(1).textContent()).toBe('admin');
     const [jobId] = await jobsOf(orderId);
     expect(await attempt.getByRole('link').getAttribute('href')).toBe(`/admin/queues/queue/provision/${jobId}`);
-    await page.screenshot({ path: join(ARTIFACTS, 'admin-order-detail.png') });
+    // Beside it, the audit log: alice's Retry, queued, with its job.
+    const entry = dialog.locator(`#detail-audit tr[data-actor="${ADMIN_NAME}"][data-action="provision"]`);
+    await entry.waitFor();
+    expect(await entry.locator('td').allTextContents()).toEqual([expect.any(String), ADMIN_NAME, 'Provision / Retry', 'queued', jobId]);
+    await screenshot('admin-order-detail.png');
     expect(p.simulator.stats().buys).toEqual({ [orderId]: 1 });
-    await delayedJob.remove();
+    await (await queue.getJob(`${waiting}-e2e`))?.remove();
   });
 
   it('shows a blue Provision for a fresh paid order and no button for an active one', async () => {
@@ -192,6 +242,9 @@ describe('admin page', () => {
     await row(active).waitFor();
     expect(await actionButton(active).count()).toBe(0);
     expect(await row(active).locator('.col-ip').textContent()).toBe('203.0.113.20');
+    expect(await row(fresh).locator('.col-plan .provider').textContent()).toBe('Hostycare');
+    // No customer email stored: none shown.
+    expect(await row(fresh).locator('.email').isHidden()).toBe(true);
   });
 
   it('filters by status, provisioning status and provider, and pages with nextCursor', async () => {
@@ -222,6 +275,31 @@ describe('admin page', () => {
     await page.getByLabel('Provider').selectOption('hostycare');
     await waitForCount(rows, 1);
     await row(failed).waitFor();
+    await page.getByLabel('Provider').selectOption('');
+    await waitForCount(rows, 25);
+
+    // Search by a customer's email (any case), with the filters; then by order id.
+    const theirActive = await activeOrder({ customerEmail: 'night.owl@example.com' });
+    const theirFailed = await failedOrder({ customerEmail: 'night.owl@example.com' });
+    await searchBox().fill('Night.Owl@Example.com');
+    await searchBox().press('Enter');
+    await waitForCount(rows, 2);
+    await row(theirActive).waitFor();
+    await page.getByLabel('Provisioning status').selectOption('failed');
+    await waitForCount(rows, 1);
+    await row(theirFailed).waitFor();
+    expect(new URL(page.url()).searchParams.get('q')).toBe('Night.Owl@Example.com');
+    await page.getByLabel('Provisioning status').selectOption('');
+    await searchBox().fill(failed);
+    await page.getByRole('button', { name: 'Search', exact: true }).click();
+    await waitForCount(rows, 1);
+    await row(failed).waitFor();
+    await searchBox().fill('nobody@example.com');
+    await searchBox().press('Enter');
+    await page.getByText('No orders match the search “nobody@example.com”').waitFor();
+    // Clearing the search shows everything again.
+    await searchBox().fill('');
+    await waitForCount(rows, 25);
   });
 
   it('opens the order detail from the keyboard, with the attempt history and the next attempt, and returns focus', async () => {
@@ -268,6 +346,144 @@ describe('admin page', () => {
     expect(await jobsOf(orderId)).toHaveLength(1);
     expect(posts).toBe(1);
     expect(p.simulator.stats().buys).toEqual({ [orderId]: 1 });
+  });
+
+  it('retries every failed order of the current filters after a dry run and a confirmation with the count, and shows the counts', async () => {
+    const failed = [await failedOrder(), await failedOrder({ customerEmail: 'kim@example.com' }), await failedOrder({ status: 'paid' })];
+    const otherProvider = await failedOrder({ provider: 'hostycare', packageName: null });
+    await activeOrder();
+    await p.startWorker(config);
+    // A link pre-sets the filters (the alerts link to the page like this).
+    await signIn('/admin?provider=smartvps');
+    expect(await page.getByLabel('Provider').inputValue()).toBe('smartvps');
+    await waitForCount(page.locator('#orders-body tr'), 4);
+    const retryAllFailed = page.getByRole('button', { name: 'Retry all failed' });
+
+    // Asked first, with the count; Escape changes nothing.
+    await retryAllFailed.click();
+    const confirm = page.getByRole('dialog', { name: 'Retry 3 failed orders?' });
+    await confirm.waitFor();
+    expect(await confirm.textContent()).toContain('Every failed order with provider SmartVPS.');
+    await page.keyboard.press('Escape');
+    await confirm.waitFor({ state: 'hidden' });
+    expect(await jobsOf(failed[0] as string)).toEqual([]);
+
+    await retryAllFailed.click();
+    await confirm.waitFor();
+    await screenshot('admin-bulk-retry-confirm.png');
+    await confirm.getByRole('button', { name: 'Retry 3 orders' }).click();
+    await page.locator('.toast-success', { hasText: 'Bulk Retry: 3 queued.' }).waitFor();
+    for (const orderId of failed) await activeBadge(orderId).waitFor({ timeout: 15_000 });
+    // The other provider's failed order was outside the filters.
+    expect((await p.order(otherProvider)).provisioningStatus).toBe('failed');
+    expect(await jobsOf(otherProvider)).toEqual([]);
+  });
+
+  it('runs a job waiting out its backoff at once with Run now, and audits it under the admin', async () => {
+    // A worker that waits a minute after a failed attempt, and a provider whose buys fail for now.
+    const patient = p.config({ ADMIN_TOKENS, QUEUE_PREFIX: config.queuePrefix, PROVISION_BACKOFF_MS: '60000' });
+    p.simulator.setFaults({ failRate: 1, ops: ['buy'] });
+    const orderId = await failedOrder();
+    await p.startWorker(patient);
+    await signIn();
+
+    await actionButton(orderId).filter({ hasText: 'Retry' }).click();
+    await row(orderId).locator('.col-job', { hasText: /delayed · next in \d+ s/ }).waitFor();
+    const runNow = runNowButton(orderId);
+    p.simulator.setFaults({ failRate: 0 });
+    await runNow.click();
+    await page.locator('.toast-success', { hasText: `The job of order ${orderId} runs now.` }).waitFor();
+    await activeBadge(orderId).waitFor({ timeout: 15_000 });
+    await runNow.waitFor({ state: 'detached' });
+    expect(p.simulator.stats().buys).toEqual({ [orderId]: 1 });
+
+    await row(orderId).getByRole('button', { name: `Details of order ${orderId}` }).click();
+    const dialog = page.getByRole('dialog', { name: `Order ${orderId}` });
+    await dialog.locator(`#detail-audit tr[data-actor="${ADMIN_NAME}"][data-action="retry_now"]`, { hasText: 'promoted' }).waitFor();
+    await dialog.locator(`#detail-audit tr[data-actor="${ADMIN_NAME}"][data-action="provision"]`, { hasText: 'queued' }).waitFor();
+  });
+
+  it('opens the order of a link (/admin?order=<id>) once signed in, and keeps the address in step', async () => {
+    const orderId = await failedOrder();
+    await activeOrder();
+    await page.goto(`/admin?order=${orderId}`);
+    await page.getByText(`Sign in to open order ${orderId}.`).waitFor();
+    await page.getByLabel('Admin token').fill(ADMIN_TOKEN);
+    await page.getByRole('button', { name: 'Sign in' }).click();
+
+    const dialog = page.getByRole('dialog', { name: `Order ${orderId}` });
+    await dialog.locator('.fact', { hasText: 'Customer email' }).locator('dd', { hasText: 'dana@example.com' }).waitFor();
+    await dialog.locator('#detail-no-audit', { hasText: 'No audit entries yet.' }).waitFor();
+    expect(new URL(page.url()).searchParams.get('order')).toBe(orderId);
+    await dialog.getByRole('button', { name: 'Close' }).click();
+    await dialog.waitFor({ state: 'hidden' });
+    expect(new URL(page.url()).searchParams.get('order')).toBeNull();
+
+    // The alerts' other link: the failed orders.
+    await page.goto('/admin?provisioningStatus=failed');
+    await page.getByRole('heading', { name: 'Orders' }).waitFor();
+    expect(await page.getByLabel('Provisioning status').inputValue()).toBe('failed');
+    await row(orderId).waitFor();
+    await waitForCount(page.locator('#orders-body tr'), 1);
+  });
+
+  it('fits a 414-pixel-wide phone: no sideways scroll, and Retry, Run now and bulk Retry within reach and working', async () => {
+    await page.setViewportSize(PHONE);
+    // Newest first: the failed orders and the delayed job come first on the screen.
+    await activeOrder({ customerEmail: 'sam.okafor@example.org' });
+    const three = await failedOrder({ provider: 'hostycare', packageName: null, plan: 'vps-m', os: 'debian-12' });
+    const two = await failedOrder();
+    const waiting = await p.createOrder({ packageName: '103.102', plan: '8gb', autoProvisioned: false, provisioningStatus: 'queued', customerEmail: 'mia@example.com' });
+    await delayedJobFor(waiting);
+    const one = await failedOrder({ customerEmail: 'a.rather.long.customer.address.for.wrapping@example-hosting-company.com' });
+    await p.startWorker(config);
+
+    await page.goto('/admin');
+    await page.getByLabel('Admin token').waitFor();
+    await expectNoSidewaysScroll(PHONE.width);
+    await signIn();
+    await runNowButton(waiting).waitFor();
+    await expectNoSidewaysScroll(PHONE.width);
+    const retrySelected = page.getByRole('button', { name: /^Retry selected/ });
+    for (const control of [
+      actionButton(one),
+      runNowButton(waiting),
+      row(two).getByRole('checkbox'),
+      row(one).getByRole('button', { name: `Details of order ${one}` }),
+      retrySelected,
+      page.getByRole('button', { name: 'Retry all failed' }),
+      page.getByRole('button', { name: 'Sign out' }),
+      searchBox(),
+    ]) {
+      await expectWithinWidth(control, PHONE.width);
+    }
+    await screenshot('admin-orders-mobile.png', DOCS_MOBILE_SCREENSHOT);
+
+    await actionButton(one).click();
+    await page.locator('.toast-success', { hasText: `Provisioning queued for order ${one}` }).waitFor();
+    await runNowButton(waiting).click();
+    await page.locator('.toast-success', { hasText: `The job of order ${waiting} runs now.` }).waitFor();
+
+    await row(two).getByRole('checkbox').check();
+    await row(three).getByRole('checkbox').check();
+    await retrySelected.filter({ hasText: 'Retry selected (2)' }).click();
+    const confirm = page.getByRole('dialog', { name: 'Retry 2 orders?' });
+    const yes = confirm.getByRole('button', { name: 'Retry 2 orders' });
+    await yes.waitFor();
+    await expectWithinWidth(yes, PHONE.width);
+    await yes.click();
+    await page.locator('.toast-success', { hasText: 'Bulk Retry: 2 queued.' }).waitFor();
+    for (const orderId of [one, two, three, waiting]) await activeBadge(orderId).waitFor({ timeout: 15_000 });
+    await expectNoSidewaysScroll(PHONE.width);
+
+    // The detail fits too, its tables as cards.
+    await row(two).getByRole('button', { name: `Details of order ${two}` }).click();
+    const dialog = page.getByRole('dialog', { name: `Order ${two}` });
+    await dialog.locator(`#detail-audit tr[data-actor="${ADMIN_NAME}"]`, { hasText: 'Provision / Retry (bulk)' }).waitFor();
+    await expectWithinWidth(dialog, PHONE.width);
+    expect(await dialog.evaluate((element) => element.scrollWidth <= element.clientWidth)).toBe(true);
+    await expectNoSidewaysScroll(PHONE.width);
+    await screenshot('admin-order-detail-mobile.png');
   });
 
   it('refuses a cookie-only POST without the CSRF header, and a cross-site form gets no cookie at all', async () => {
