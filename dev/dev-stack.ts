@@ -38,7 +38,7 @@ async function main(): Promise<void> {
   const usesRealProviders = process.env.SMARTVPS_API_URL !== undefined || process.env.HOSTYCARE_API_URL !== undefined;
   const simulatorUrl = process.env.SIMULATOR_URL ?? (usesRealProviders ? undefined : await startSim());
   const config = loadConfigOrExit({ ...process.env, MONGO_URL: mongoUrl, REDIS_URL: redisUrl, ...(simulatorUrl ? { SIMULATOR_URL: simulatorUrl } : {}) });
-  const logger = createLogger({ level: config.logLevel, name: 'dev' });
+  const logger = createLogger({ level: config.logLevel, name: 'dev', pretty: true });
   const metrics = createMetrics({ defaultMetrics: true });
 
   const db: Database = await connectDatabase(mongoUrl);

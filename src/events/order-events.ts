@@ -140,7 +140,7 @@ export function startEventDelivery(options: EventDeliveryOptions): Worker<EventJ
         status = response.status;
       } catch (error) {
         options.metrics?.eventDeliveries.inc({ type: pending.event.type, outcome: 'failed' });
-        throw new Error(`EVENTS_URL did not answer: ${error instanceof Error ? error.message : String(error)}`);
+        throw new Error(`EVENTS_URL did not answer: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
       }
       if (status < 200 || status > 299) {
         options.metrics?.eventDeliveries.inc({ type: pending.event.type, outcome: 'failed' });

@@ -23,7 +23,12 @@ const REDACT_PATHS = [
   'req.headers["webhook-signature"]',
 ];
 
-export function createLogger(options: { level: string; name?: string }, destination?: pino.DestinationStream): Logger {
+/**
+ * A structured JSON logger. `pretty` (the dev stack only) prints readable lines through pino-pretty, a
+ * devDependency that production never loads.
+ */
+export function createLogger(options: { level: string; name?: string; pretty?: boolean }, destination?: pino.DestinationStream): Logger {
+  const target = destination ?? (options.pretty ? pino.transport({ target: 'pino-pretty', options: { colorize: true, translateTime: 'SYS:HH:MM:ss.l', ignore: 'pid,hostname' } }) : undefined);
   return pino(
     {
       level: options.level,
@@ -32,6 +37,6 @@ export function createLogger(options: { level: string; name?: string }, destinat
       redact: { paths: REDACT_PATHS, censor: '[redacted]' },
       timestamp: pino.stdTimeFunctions.isoTime,
     },
-    destination,
+    target,
   );
 }
