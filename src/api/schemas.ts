@@ -192,7 +192,8 @@ export const OrderViewSchema = z
     updatedAt: isoDate.nullable(),
     hasCredentials: z.boolean().meta({ description: 'Whether server credentials are stored (they are never returned)' }),
     provisionAction: ProvisionActionSchema,
-    job: JobViewSchema.nullable(),
+    // A union, not .nullable(): the generator would otherwise mark the shared ProvisionJob schema itself nullable.
+    job: z.union([JobViewSchema, z.null()]).meta({ description: 'The live job holding the order (waiting, delayed or active), or null' }),
     audit: z.array(AuditEventSchema).optional().meta({ description: "The order's audit log entries, newest first (one order's view only)" }),
   })
   .meta({ id: 'Order' });
@@ -238,7 +239,7 @@ export const WebhookAnswerSchema = z
   .meta({ id: 'WebhookAnswer' });
 export type WebhookAnswer = z.infer<typeof WebhookAnswerSchema>;
 
-export const HealthSchema = z.object({ status: z.literal('ok') });
+export const HealthSchema = z.object({ status: z.literal('ok') }).meta({ id: 'Health' });
 export const ReadinessSchema = z
   .object({
     status: z.enum(['ready', 'unavailable']),
