@@ -95,8 +95,13 @@ it('a 429 uses no attempt and waits as Retry-After says; the order goes active o
   expect(waiting.nextAttemptAt).not.toBeNull();
   p.simulator.setFaults({ rateLimitRate: 0 });
   const active = await untilStatus(orderId, 'active');
-  // One attempt allowed in all, and it was not used up by the 429s.
-  expect((await queue.getJob(jobId))?.attemptsMade).toBe(1);
+  // One attempt allowed in all, and it was not used up by the 429s: the job completes with it.
+  const finished = await waitFor(async () => {
+    const job = await queue.getJob(jobId);
+    return job?.finishedOn ? job : null;
+  }, { message: 'job completed' });
+  expect(await finished.getState()).toBe('completed');
+  expect(finished.attemptsMade).toBe(1);
   expect(active.attempts.map((a) => a.outcome)).toEqual(['active']);
 });
 
