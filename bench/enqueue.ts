@@ -1,191 +1,226 @@
 import { performance } from 'node:perf_hooks';
 import autocannon from 'autocannon';
-import { createProvisionQueue, PROVISION_JOB } from '../src/queue/provision-queue';
+import { createProvisionQueue } from '../src/queue/provision-queue';
 import { createRedis } from '../src/queue/redis';
-import { cpuMeter, cpuPer, freePort, inLanes, sampleRss, seedOrders, sleep, type BenchInfra, type Child } from './lib/infra';
+import { ADMIN_TOKEN, spawnApi } from './lib/app';
+import { cpuMeter, cpuPer, freePort, seedOrders, sleep, type BenchInfra, type Child, type SeedOrder } from './lib/infra';
 import { percentile, type BenchRow } from './lib/report';
 
 export interface EnqueueOptions {
   connections: number;
-  /** Requests in the throughput run (each to a distinct order). */
+  /** A/B rounds: each round runs both sides once, the first side alternating. */
+  rounds: number;
+  /** Requests per side and round in the throughput runs. */
   requests: number;
-  /** The fixed rate of the latency run, requests/s, and how long it lasts. */
+  /** The fixed rate of the latency runs, requests/s, and how long each lasts. */
   rate: number;
   rateSeconds: number;
 }
 
-const ADMIN_TOKEN = 'bench-admin-token-0123456789';
 const WARMUP = 300;
+const THROUGHPUT_TARGET = 0.8;
+const P99_TARGET = 1.5;
 
-export interface EnqueueResult {
-  rows: BenchRow[];
-  /** The API child's RSS: idle after start, and the largest sample under load. */
-  apiRss: { idleMb: number; loadMb: number; hwmMb: number };
+interface Side {
+  name: 'ours' | 'textbook';
+  url: string;
+  child: Child;
+  /** Failed orders not used yet: each request is a Retry of a fresh one, so each really enqueues. */
+  ids: string[];
+  sent: number;
+  seconds: number;
+  completed: number;
+  latencies: number[];
+  rateLatencies: number[];
+  achievedRates: number[];
+  roundRps: number[];
+  cpu: Record<string, number>;
 }
 
-/** Starts the API as its own process (`npm run api`) on a fresh queue prefix and database. */
-export async function spawnApi(infra: BenchInfra, label: string, extraEnv: Record<string, string> = {}): Promise<{ child: Child; url: string }> {
+/** The textbook route (bench/textbook-api.ts) as its own process, on the same MongoDB database. */
+async function spawnTextbook(infra: BenchInfra, label: string): Promise<{ child: Child; url: string }> {
   const port = await freePort();
   const child = await infra.spawnTs(
-    'src/server.ts',
-    {
-      NODE_ENV: 'development',
-      HOST: '127.0.0.1',
-      PORT: String(port),
-      LOG_LEVEL: 'info',
-      MONGO_URL: infra.mongoUrl(label),
-      REDIS_URL: infra.redisUrl,
-      QUEUE_PREFIX: infra.prefix(label),
-      ADMIN_TOKEN,
-      ...extraEnv,
-    },
-    /API listening on (http\S+)/,
+    'bench/textbook-api.ts',
+    { PORT: String(port), MONGO_URL: infra.mongoUrl(label), REDIS_URL: infra.redisUrl, QUEUE_PREFIX: infra.prefix(`${label}-textbook`), ADMIN_TOKEN },
+    /textbook API listening/,
   );
   return { child, url: `http://127.0.0.1:${port}` };
 }
 
-/** autocannon POSTing provision requests, each for the next order of `ids`. */
-async function cannon(url: string, ids: string[], options: { connections: number; amount: number; overallRate?: number }) {
-  let next = 0;
-  const result = await autocannon({
-    url,
-    connections: options.connections,
-    amount: options.amount,
-    ...(options.overallRate ? { overallRate: options.overallRate } : {}),
-    headers: { authorization: `Bearer ${ADMIN_TOKEN}` },
-    requests: [
-      {
-        method: 'POST',
-        setupRequest: (request) => ({ ...request, path: `/api/orders/${ids[next++] ?? 'exhausted'}/provision` }),
-      },
-    ],
-  });
-  if (next > ids.length) throw new Error(`autocannon used ${next} orders, only ${ids.length} were seeded`);
-  const accepted = result.statusCodeStats?.['202']?.count ?? 0;
-  return {
-    rps: result['2xx'] / result.duration,
-    p50: result.latency.p50,
-    p99: result.latency.p99,
-    accepted,
-    bad: result.non2xx + result.errors,
-    codes: Object.fromEntries(Object.entries(result.statusCodeStats ?? {}).map(([code, stat]) => [code, stat?.count ?? 0])),
-  };
+/** A provision run's outcome: throughput, every latency, the status codes. */
+export interface ProvisionRun {
+  rps: number;
+  seconds: number;
+  latencies: number[];
+  codes: Record<string, number>;
+  /** Answers other than 2xx, errors and timeouts. */
+  bad: number;
 }
 
 /**
- * The enqueue path: `POST /api/orders/:id/provision` under load (each request a distinct failed
- * order, so each enqueues), against raw BullMQ `queue.add` with deduplication at the same
- * concurrency; then p99 at a fixed rate, against raw adds paced the same way.
+ * autocannon POSTing `POST /api/orders/:id/provision`, each request for the next order of `ids` (which
+ * must hold `amount` plus a few spare); every latency kept.
  */
-export async function benchEnqueue(infra: BenchInfra, options: EnqueueOptions): Promise<EnqueueResult> {
-  const { connections, requests, rate, rateSeconds } = options;
-  const rateRequests = rate * rateSeconds;
-  const db = await infra.connect('enqueue');
-  const slack = connections * 2;
-  const ids = await seedOrders(
-    db,
-    Array.from({ length: WARMUP + requests + rateRequests + 3 * slack }, (_, i) => ({
-      provider: 'smartvps' as const,
-      packageName: `pkg-${i % 50}`,
-      provisioningStatus: 'failed' as const,
-      provisioningError: 'earlier attempt failed',
-    })),
-  );
-  const api = await spawnApi(infra, 'enqueue');
+export function postProvisions(url: string, ids: string[], options: { connections: number; amount: number; overallRate?: number }): Promise<ProvisionRun> {
+  let next = 0;
+  const latencies: number[] = [];
+  return new Promise((resolve, reject) => {
+    const started = performance.now();
+    const instance = autocannon(
+      {
+        url,
+        connections: options.connections,
+        amount: options.amount,
+        ...(options.overallRate ? { overallRate: options.overallRate } : {}),
+        headers: { authorization: `Bearer ${ADMIN_TOKEN}` },
+        requests: [{ method: 'POST', setupRequest: (request) => ({ ...request, path: `/api/orders/${ids[next++] ?? 'exhausted'}/provision` }) }],
+      },
+      (error, result) => {
+        if (error) return reject(error as Error);
+        if (next > ids.length) return reject(new Error(`autocannon used ${next} orders, only ${ids.length} were set aside`));
+        const seconds = (performance.now() - started) / 1000;
+        const codes = Object.fromEntries(Object.entries(result.statusCodeStats ?? {}).map(([code, stat]) => [code, stat?.count ?? 0]));
+        resolve({ rps: result['2xx'] / seconds, seconds, latencies, codes, bad: result.non2xx + result.errors + result.timeouts });
+      },
+    );
+    instance.on('response', (_client, _status, _bytes, responseTime) => void latencies.push(responseTime));
+  });
+}
+
+/** Requests of one side, each for a fresh order of its own. */
+function cannon(side: Side, options: { connections: number; amount: number; overallRate?: number }): Promise<ProvisionRun> {
+  return postProvisions(side.url, side.ids.splice(0, options.amount + options.connections * 2), options);
+}
+
+/** Failed SmartVPS orders: a Retry of each enqueues a new job. */
+export function failedOrders(count: number): SeedOrder[] {
+  return Array.from({ length: count }, (_, i) => ({
+    provider: 'smartvps' as const,
+    packageName: `pkg-${i % 50}`,
+    provisioningStatus: 'failed' as const,
+    provisioningError: 'earlier attempt failed',
+  }));
+}
+
+/**
+ * The enqueue path: `POST /api/orders/:id/provision` (the product's API, `npm run api`) against the
+ * textbook route (bench/textbook-api.ts), each request a Retry of a distinct failed order so that
+ * both really enqueue, alternated A/B in rounds at the same concurrency: throughput, then latency at a
+ * fixed rate.
+ */
+export async function benchEnqueue(infra: BenchInfra, options: EnqueueOptions): Promise<BenchRow[]> {
+  const { connections, rounds, requests, rate, rateSeconds } = options;
+  const label = 'enqueue';
+  const db = await infra.connect(label);
+  const perSide = WARMUP + rounds * (requests + rate * rateSeconds) + (2 * rounds + 1) * connections * 2;
+  const oursIds = await seedOrders(db, failedOrders(perSide));
+  const textbookIds = await seedOrders(db, failedOrders(perSide));
+  const api = await spawnApi(infra, label);
+  const textbook = await spawnTextbook(infra, label);
+  const side = (name: Side['name'], process: { child: Child; url: string }, ids: string[]): Side => ({
+    name,
+    url: process.url,
+    child: process.child,
+    ids,
+    sent: 0,
+    seconds: 0,
+    completed: 0,
+    latencies: [],
+    rateLatencies: [],
+    achievedRates: [],
+    roundRps: [],
+    cpu: {},
+  });
+  const ours = side('ours', api, oursIds);
+  const peer = side('textbook', textbook, textbookIds);
+  const check = (who: Side, run: { codes: Record<string, number>; bad: number }) => {
+    if (run.bad > 0) throw new Error(`${who.name} answered other than 202: ${JSON.stringify(run.codes)}`);
+  };
+  const measure = async (who: Side, run: () => Promise<void>) => {
+    const cpu = cpuMeter({ api: who.child.pid, ...infra.pids, autocannon: 'self' });
+    await run();
+    for (const [name, ms] of Object.entries(cpu.stop())) who.cpu[name] = (who.cpu[name] ?? 0) + ms;
+  };
   try {
     await sleep(500);
-    const idle = sampleRss(api.child.pid).stop();
-    let offset = 0;
-    const take = (n: number) => ids.slice(offset, (offset += n + slack));
-
-    await cannon(api.url, take(WARMUP), { connections, amount: WARMUP });
-    const rss = sampleRss(api.child.pid);
-    const cpu = cpuMeter({ api: api.child.pid, ...infra.pids, autocannon: 'self' });
-    const load = await cannon(api.url, take(requests), { connections, amount: requests });
-    const loadCpu = cpuPer(cpu.stop(), requests, 'request');
-    const fixed = await cannon(api.url, take(rateRequests), { connections: Math.max(connections, 50), amount: rateRequests, overallRate: rate });
-    const apiRss = rss.stop();
-    if (load.bad > 0 || fixed.bad > 0) {
-      throw new Error(`the API answered other than 202: ${JSON.stringify({ load: load.codes, fixed: fixed.codes })}`);
+    for (const who of [ours, peer]) check(who, await cannon(who, { connections, amount: WARMUP }));
+    for (let round = 0; round < rounds; round += 1) {
+      for (const who of round % 2 === 0 ? [ours, peer] : [peer, ours]) {
+        await measure(who, async () => {
+          const run = await cannon(who, { connections, amount: requests });
+          check(who, run);
+          who.sent += requests;
+          who.seconds += run.seconds;
+          who.completed += run.latencies.length;
+          who.latencies.push(...run.latencies);
+          who.roundRps.push(run.rps);
+        });
+      }
     }
+    for (let round = 0; round < rounds; round += 1) {
+      for (const who of round % 2 === 0 ? [ours, peer] : [peer, ours]) {
+        const run = await cannon(who, { connections, amount: rate * rateSeconds, overallRate: rate });
+        check(who, run);
+        who.rateLatencies.push(...run.latencies);
+        who.achievedRates.push(run.rps);
+      }
+    }
+    await assertEnqueued(infra, label, WARMUP + rounds * (requests + rate * rateSeconds));
 
-    const raw = await rawAdds(infra, { connections, requests, rate, rateSeconds });
+    const rps = (who: Side) => who.completed / who.seconds;
+    const p99 = (values: number[]) => percentile(values, 99);
+    const perRound = ours.roundRps.map((value, i) => (value / (peer.roundRps[i] as number)).toFixed(2)).join(', ');
+    const achieved = (who: Side) => `${Math.min(...who.achievedRates).toFixed(0)}–${Math.max(...who.achievedRates).toFixed(0)}`;
     const rows: BenchRow[] = [
       {
-        bench: '1 enqueue',
-        metric: `throughput, ${connections} connections`,
+        bench: '2 enqueue',
+        metric: `throughput, ${connections} connections (${rounds} A/B rounds × ${requests})`,
         unit: 'req/s',
-        value: load.rps,
-        baseline: { label: 'raw queue.add', value: raw.load.rps },
-        target: '≥ 0.5× raw',
-        pass: load.rps >= 0.5 * raw.load.rps,
-        note: `ours: ${loadCpu}; raw: ${raw.cpu}`,
+        value: rps(ours),
+        baseline: { label: 'textbook route', value: rps(peer) },
+        target: `≥ ${THROUGHPUT_TARGET}× textbook`,
+        pass: rps(ours) >= THROUGHPUT_TARGET * rps(peer),
+        note: `ratio per round ${perRound}; ours: ${cpuPer(ours.cpu, ours.sent, 'request')}; textbook: ${cpuPer(peer.cpu, peer.sent, 'request')}`,
       },
-      { bench: '1 enqueue', metric: 'p50 under load', unit: 'ms', value: load.p50, baseline: { label: 'raw queue.add', value: raw.load.p50 }, target: '', pass: null },
-      { bench: '1 enqueue', metric: 'p99 under load', unit: 'ms', value: load.p99, baseline: { label: 'raw queue.add', value: raw.load.p99 }, target: '', pass: null },
-      { bench: '1 enqueue', metric: `p50 at ${rate} req/s`, unit: 'ms', value: fixed.p50, baseline: { label: 'raw queue.add', value: raw.fixed.p50 }, target: '', pass: null },
       {
-        bench: '1 enqueue',
-        metric: `p99 at ${rate} req/s`,
+        bench: '2 enqueue',
+        metric: 'p99 under that load',
         unit: 'ms',
-        value: fixed.p99,
-        baseline: { label: 'raw queue.add', value: raw.fixed.p99 },
-        target: '≤ 25 ms',
-        pass: fixed.p99 <= 25,
-        note: `achieved ${fixed.rps.toFixed(0)} req/s`,
+        value: p99(ours.latencies),
+        baseline: { label: 'textbook route', value: p99(peer.latencies) },
+        target: '',
+        pass: null,
+        note: `p50 ${percentile(ours.latencies, 50).toFixed(1)} ms, textbook ${percentile(peer.latencies, 50).toFixed(1)} ms`,
+      },
+      {
+        bench: '2 enqueue',
+        metric: `p99 at ${rate} req/s (${rounds} A/B rounds × ${rateSeconds} s)`,
+        unit: 'ms',
+        value: p99(ours.rateLatencies),
+        baseline: { label: 'textbook route', value: p99(peer.rateLatencies) },
+        target: `≤ ${P99_TARGET}× textbook`,
+        pass: p99(ours.rateLatencies) <= P99_TARGET * p99(peer.rateLatencies),
+        note: `p50 ${percentile(ours.rateLatencies, 50).toFixed(1)} ms, textbook ${percentile(peer.rateLatencies, 50).toFixed(1)} ms; achieved ${achieved(ours)} req/s, textbook ${achieved(peer)} req/s`,
       },
     ];
-    return { rows, apiRss: { idleMb: idle.maxMb, loadMb: apiRss.maxMb, hwmMb: apiRss.hwmMb } };
+    return rows;
   } finally {
     await api.child.stop();
+    await textbook.child.stop();
     await db.close();
-    await infra.release('enqueue', 'enqueue-raw');
+    await infra.release(label, `${label}-textbook`);
   }
 }
 
-/** The baseline: BullMQ `queue.add` with deduplication, as the API calls it, from this process. */
-async function rawAdds(infra: BenchInfra, { connections, requests, rate, rateSeconds }: EnqueueOptions) {
+/** Each 202 of ours really made a job: as many waiting in the queue as requests answered. */
+async function assertEnqueued(infra: BenchInfra, label: string, expected: number): Promise<void> {
   const redis = createRedis(infra.redisUrl, 'api');
-  const queue = createProvisionQueue({ connection: redis, prefix: infra.prefix('enqueue-raw'), attempts: 4 });
-  const idFor = (i: number) => (0x10000000 + i).toString(16).padStart(24, '0');
-  let counter = 0;
-  const add = async (): Promise<number> => {
-    const orderId = idFor(counter++);
-    const started = performance.now();
-    const job = await queue.add(PROVISION_JOB, { orderId, reason: 'admin', requestedAt: new Date().toISOString() }, { jobId: `${orderId}-raw`, deduplication: { id: orderId } });
-    if (job.id !== `${orderId}-raw`) throw new Error('raw add collapsed into an existing job');
-    return performance.now() - started;
-  };
+  const queue = createProvisionQueue({ connection: redis, prefix: infra.prefix(label), attempts: 1 });
   try {
-    await inLanes(Array.from({ length: WARMUP }), connections, async () => void (await add()));
-
-    const latencies: number[] = [];
-    const cpu = cpuMeter({ redis: infra.pids.redis, client: 'self' });
-    const started = performance.now();
-    await inLanes(Array.from({ length: requests }), connections, async () => void latencies.push(await add()));
-    const seconds = (performance.now() - started) / 1000;
-    const used = cpu.stop();
-
-    // Paced like autocannon's overallRate: a batch every 10 ms, not waiting for answers.
-    const paced: number[] = [];
-    const total = rate * rateSeconds;
-    const perTick = Math.max(1, Math.round(rate / 100));
-    const inFlight: Promise<void>[] = [];
-    const begin = performance.now();
-    for (let sent = 0; sent < total; ) {
-      const due = begin + (sent / rate) * 1000;
-      const wait = due - performance.now();
-      if (wait > 0) await sleep(wait);
-      for (let i = 0; i < perTick && sent < total; i += 1, sent += 1) inFlight.push(add().then((ms) => void paced.push(ms)));
-    }
-    await Promise.all(inFlight);
-    return {
-      load: { rps: requests / seconds, p50: percentile(latencies, 50), p99: percentile(latencies, 99) },
-      cpu: cpuPer(used, requests, 'add'),
-      fixed: { p50: percentile(paced, 50), p99: percentile(paced, 99) },
-    };
+    const { waiting = 0, prioritized = 0 } = await queue.getJobCounts('waiting', 'prioritized');
+    if (waiting + prioritized !== expected) throw new Error(`enqueue: ${expected} requests answered 202 but ${waiting + prioritized} jobs are waiting`);
   } finally {
-    await queue.obliterate({ force: true }).catch(() => undefined);
     await queue.close();
     await redis.quit();
   }

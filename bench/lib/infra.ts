@@ -8,6 +8,7 @@ import type { AnyBulkWriteOperation } from 'mongoose';
 import { connectDatabase, type Database } from '../../src/db/connection';
 import type { Order } from '../../src/db/order-model';
 import { startEmbeddedRedis, type EmbeddedRedis } from '../../dev/embedded-redis';
+import type { SimulatorFaults, SimulatorStats } from '../../dev/simulator/simulator';
 
 export const ROOT = join(__dirname, '..', '..');
 
@@ -29,12 +30,23 @@ export interface BenchInfra {
   /** Drops the databases and queue keys of finished benches, so they weigh on none of the next. */
   release(...labels: string[]): Promise<void>;
   simulator: {
-    faults(patch: Record<string, unknown>): Promise<void>;
+    faults(patch: SimulatorFaults): Promise<void>;
     reset(): Promise<void>;
+    stats(): Promise<SimulatorStats>;
   };
   /** Starts a TypeScript entrypoint as its own Node process (`node --import tsx`), as `npm run …` does. */
-  spawnTs(script: string, env: Record<string, string>, ready: RegExp, timeoutMs?: number): Promise<Child>;
+  spawnTs(script: string, env: Record<string, string>, ready: RegExp, options?: SpawnOptions): Promise<Child>;
   close(): Promise<void>;
+}
+
+export interface SpawnOptions {
+  timeoutMs?: number;
+  /** Called with every line the child writes (stdout and stderr), e.g. to read its JSON log. */
+  onLine?: (line: string) => void;
+  /** Infrastructure (MongoDB, simulator): runs with V8's defaults, not the app's flags. */
+  infra?: boolean;
+  /** Run the compiled JavaScript under this directory (see lib/build.ts) instead of the TypeScript through tsx. */
+  compiledDir?: string;
 }
 
 export interface Child {
@@ -124,37 +136,64 @@ export function cpuPer(used: Record<string, number>, units: number, unit: string
   return `CPU ms per ${unit}: ${parts.join(', ')}`;
 }
 
+/**
+ * The V8 flags docker-compose.yml gives the API and worker containers (`NODE_OPTIONS`), read from the
+ * file so the bench runs what is shipped. BENCH_NODE_OPTIONS replaces them (empty: V8's defaults).
+ */
+export function appNodeOptions(): string {
+  if (process.env.BENCH_NODE_OPTIONS !== undefined) return process.env.BENCH_NODE_OPTIONS;
+  try {
+    const compose = readFileSync(join(ROOT, 'docker-compose.yml'), 'utf8');
+    return /^\s*NODE_OPTIONS:\s*(\S.*?)\s*$/m.exec(compose)?.[1]?.replace(/^["']|["']$/g, '') ?? '';
+  } catch {
+    return '';
+  }
+}
+
 const children = new Set<Child>();
 // However the bench ends (an error, process.exit, a signal turned into an exit), no child outlives it.
 process.once('exit', () => {
   for (const child of children) child.process.kill('SIGKILL');
 });
 
-async function spawnTs(script: string, env: Record<string, string>, ready: RegExp, timeoutMs = 60_000): Promise<Child> {
+async function spawnTs(script: string, env: Record<string, string>, ready: RegExp, options: SpawnOptions = {}): Promise<Child> {
+  const { timeoutMs = 60_000, onLine, infra = false } = options;
   // BENCH_CPU_PROF=<dir>: every child writes a V8 CPU profile there when it exits.
   const profile = process.env.BENCH_CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}`] : [];
   // BENCH_COMPILED=1: the API and worker run the build (`npm run build`, dist/) as production does, not tsx.
-  const compiled = process.env.BENCH_COMPILED === '1' && (script === 'src/server.ts' || script.startsWith('workers/'));
-  const entry = compiled ? [join(ROOT, 'dist', script.replace(/\.ts$/, '.js'))] : ['--import', 'tsx', join(ROOT, script)];
+  const product = script === 'src/server.ts' || script.startsWith('workers/');
+  const compiledDir = product ? (options.compiledDir ?? (process.env.BENCH_COMPILED === '1' ? join(ROOT, 'dist') : undefined)) : undefined;
+  const entry = compiledDir ? [join(compiledDir, script.replace(/\.ts$/, '.js'))] : ['--import', 'tsx', join(ROOT, script)];
+  const nodeOptions = infra ? '' : appNodeOptions();
   const child = spawn(process.execPath, [...profile, ...entry], {
     cwd: ROOT,
     env: {
       PATH: process.env.PATH ?? '',
       HOME: process.env.HOME ?? '',
-      // BENCH_NODE_OPTIONS: V8/Node flags for the app's processes, e.g. --max-semi-space-size=4.
-      ...(process.env.BENCH_NODE_OPTIONS && !script.startsWith('bench/') ? { NODE_OPTIONS: process.env.BENCH_NODE_OPTIONS } : {}),
+      // The app's processes run with the V8 flags compose ships (or BENCH_NODE_OPTIONS).
+      ...(nodeOptions ? { NODE_OPTIONS: nodeOptions } : {}),
       ...env,
     },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let output = '';
-  const append = (chunk: Buffer) => {
-    output += chunk.toString();
-    // Bounded: a worker at info level writes lines for every job.
-    if (output.length > 200_000) output = output.slice(-100_000);
+  /** A reader per stream: lines are whole within a stream, not across the two. */
+  const reader = () => {
+    let partial = '';
+    return (chunk: Buffer) => {
+      const text = chunk.toString();
+      if (onLine) {
+        const lines = (partial + text).split('\n');
+        partial = lines.pop() ?? '';
+        for (const line of lines) onLine(line);
+      }
+      output += text;
+      // Bounded: a worker at info level writes lines for every job.
+      if (output.length > 200_000) output = output.slice(-100_000);
+    };
   };
-  child.stdout?.on('data', append);
-  child.stderr?.on('data', append);
+  child.stdout?.on('data', reader());
+  child.stderr?.on('data', reader());
   const match = await new Promise<RegExpExecArray>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`${script} not ready within ${timeoutMs} ms:\n${output.slice(-2000)}`)), timeoutMs);
     const check = () => {
@@ -192,17 +231,27 @@ async function spawnTs(script: string, env: Record<string, string>, ready: RegEx
   return handle;
 }
 
+/** The bench talks to loopback only: a REDIS_URL or MONGO_URL naming another host is refused. */
+function assertLoopback(name: string, url: string | undefined): void {
+  if (!url) return;
+  const host = /^[a-z+]+:\/\/(?:[^@/]*@)?(\[[^\]]+\]|[^:/?,]+)/i.exec(url)?.[1]?.toLowerCase();
+  const loopback = host === 'localhost' || host === '[::1]' || (host !== undefined && /^127\.\d+\.\d+\.\d+$/.test(host));
+  if (!loopback || url.includes(',')) throw new Error(`${name} must point at this machine (localhost, 127.x.x.x or [::1]): the bench sends no traffic elsewhere`);
+}
+
 /** Starts (or, with REDIS_URL / MONGO_URL, uses) Redis and MongoDB, and starts the simulator. */
 export async function startInfra(): Promise<BenchInfra> {
+  assertLoopback('REDIS_URL', process.env.REDIS_URL);
+  assertLoopback('MONGO_URL', process.env.MONGO_URL);
   let redis: EmbeddedRedis | undefined;
   let mongoChild: Child | undefined;
   let simChild: Child;
   const embeddedMongo = !process.env.MONGO_URL;
   try {
     if (!process.env.REDIS_URL) redis = await startEmbeddedRedis();
-    if (embeddedMongo) mongoChild = await spawnTs('bench/lib/mongo-child.ts', { NODE_ENV: 'development' }, /^MONGO (\S+)$/m);
+    if (embeddedMongo) mongoChild = await spawnTs('bench/lib/mongo-child.ts', { NODE_ENV: 'development' }, /^MONGO (\S+)$/m, { infra: true });
     const simPort = await freePort();
-    simChild = await spawnTs('dev/simulator/main.ts', { SIMULATOR_PORT: String(simPort) }, /^Simulator\s+(http\S+)$/m);
+    simChild = await spawnTs('dev/simulator/main.ts', { SIMULATOR_PORT: String(simPort) }, /^Simulator\s+(http\S+)$/m, { infra: true });
   } catch (error) {
     for (const child of [...children]) await child.stop();
     await redis?.stop();
@@ -254,6 +303,11 @@ export async function startInfra(): Promise<BenchInfra> {
     simulator: {
       faults: (patch) => control('faults', patch),
       reset: () => control('reset'),
+      stats: async () => {
+        const res = await fetch(`${simulatorUrl}/__sim/stats`);
+        if (!res.ok) throw new Error(`simulator stats: ${res.status} ${await res.text()}`);
+        return (await res.json()) as SimulatorStats;
+      },
     },
     spawnTs,
     close: async () => {

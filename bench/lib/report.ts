@@ -1,11 +1,11 @@
-/** One line of the results table: a figure of ours, beside the baseline it is compared with. */
+/** One line of the results table: a figure of ours, beside the limit or peer it is compared with. */
 export interface BenchRow {
   bench: string;
   metric: string;
   unit: string;
   value: number;
   baseline?: { label: string; value: number };
-  /** Human-readable target, e.g. `≥ 0.5× raw` or `≤ 25 ms`. */
+  /** Human-readable target, e.g. `≤ 1.25× limit` or `≤ 20 ms`. */
   target: string;
   /** null: a figure shown for context, with no target of its own. */
   pass: boolean | null;
@@ -33,7 +33,7 @@ function cell(value: number, unit: string): string {
 
 /** A plain-text table, one row per figure. */
 export function formatTable(rows: BenchRow[]): string {
-  const header = ['bench', 'metric', 'ours', 'baseline', 'ratio', 'target', 'result'];
+  const header = ['bench', 'metric', 'ours', 'limit / peer', 'ratio', 'target', 'result'];
   const lines = rows.map((row) => [
     row.bench,
     row.metric,
