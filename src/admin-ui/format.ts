@@ -1,10 +1,7 @@
-import type { ProviderName } from '../domain/statuses';
+import { PROVIDER_LABELS } from '../domain/statuses';
 
 const dateTime = new Intl.DateTimeFormat(undefined, { dateStyle: 'medium', timeStyle: 'medium' });
 const time = new Intl.DateTimeFormat(undefined, { timeStyle: 'medium' });
-
-/** How each provider is named for people (the API's PROVIDER_LABELS live beside node-only code). */
-const PROVIDER_LABELS: Record<ProviderName, string> = { smartvps: 'SmartVPS', hostycare: 'Hostycare' };
 
 /** "SmartVPS" for `smartvps`; an unknown name as it is. */
 export function providerLabel(name: string): string {

@@ -1,6 +1,6 @@
-import { PROVIDER_NAMES, type ProviderName } from '../providers/types';
+import { PROVIDER_LABELS, PROVIDER_NAMES, type ProviderName } from '../providers/types';
 
-export { PROVIDER_NAMES, type ProviderName };
+export { PROVIDER_LABELS, PROVIDER_NAMES, type ProviderName };
 
 export const ORDER_STATUSES = ['pending', 'paid', 'confirmed', 'active', 'cancelled'] as const;
 export type OrderStatus = (typeof ORDER_STATUSES)[number];

@@ -1,10 +1,8 @@
 import { STATUS_CODES } from 'node:http';
 import type { z } from 'zod';
 import { ProviderError, type ProviderErrorKind } from './provider-error';
-import type { ProviderCallObserver, ProviderName, ProviderOperation } from './types';
+import { PROVIDER_LABELS, type ProviderCallObserver, type ProviderName, type ProviderOperation } from './types';
 
-/** How each provider is named in messages meant for people. */
-export const PROVIDER_LABELS: Record<ProviderName, string> = { smartvps: 'SmartVPS', hostycare: 'Hostycare' };
 
 /** What an adapter fixes once for all its calls. */
 export interface ProviderHttpOptions {

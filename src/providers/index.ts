@@ -1,8 +1,7 @@
 import { createHostycareClient } from './hostycare';
-import { PROVIDER_LABELS } from './http';
 import { ProviderError } from './provider-error';
 import { createSmartVpsClient } from './smartvps';
-import type { ProviderCallObserver, ProviderClient, ProviderClientOptions, ProviderName, ProviderOperation } from './types';
+import { PROVIDER_LABELS, type ProviderCallObserver, type ProviderClient, type ProviderClientOptions, type ProviderName, type ProviderOperation } from './types';
 
 export { createHostycareClient } from './hostycare';
 export { createSmartVpsClient } from './smartvps';

@@ -1,6 +1,9 @@
 export const PROVIDER_NAMES = ['smartvps', 'hostycare'] as const;
 export type ProviderName = (typeof PROVIDER_NAMES)[number];
 
+/** How each provider is named for people (messages, the admin page). */
+export const PROVIDER_LABELS: Record<ProviderName, string> = { smartvps: 'SmartVPS', hostycare: 'Hostycare' };
+
 /** What the worker asks a provider to buy. */
 export interface PurchaseRequest {
   /** Our reference for the order at the provider: the order id as a string. */
