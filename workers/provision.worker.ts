@@ -26,6 +26,7 @@ import {
 } from '../src/provisioning/provision-order';
 import {
   createProvisionQueue,
+  moveAhead,
   PROVISION_QUEUE,
   ProvisionJobDataSchema,
   STAGED_BACKOFF,
@@ -66,6 +67,10 @@ export interface RunningProvisionWorker {
    */
   close(): Promise<boolean>;
 }
+
+/** A woken lock waiter still finishing its last try is looked at again this often, this many times. */
+const WAKE_TRIES = 10;
+const WAKE_RETRY_MS = 10;
 
 /** How long a job whose step met a MongoDB outage waits before running again (no attempt used). */
 const DATABASE_RETRY_DELAY_MS = 5_000;
@@ -110,7 +115,15 @@ function toPayload(job: ProvisionJob, data: ProvisionJobData): ProvisionPayload 
     ...(data.lockWaitSince ? { lockWaitSince: new Date(data.lockWaitSince) } : {}),
     ...(data.rateLimit ? { rateLimit: { since: new Date(data.rateLimit.since), message: data.rateLimit.message } } : {}),
     ...(newDeaths > 0 ? { newDeaths } : {}),
-    ...(data.poll ? { poll: { ...data.poll, attemptStartedAt: new Date(data.poll.attemptStartedAt) } } : {}),
+    ...(data.poll
+      ? {
+          poll: {
+            ...data.poll,
+            attemptStartedAt: new Date(data.poll.attemptStartedAt),
+            acceptedAt: new Date(data.poll.acceptedAt ?? data.poll.attemptStartedAt),
+          },
+        }
+      : {}),
   };
 }
 
@@ -127,7 +140,7 @@ function nextData(base: ProvisionJobData, outcome: ProvisionOutcome, stallsSeen:
 }
 
 function serialisePoll(poll: PollStep): NonNullable<ProvisionJobData['poll']> {
-  return { ...poll, attemptStartedAt: poll.attemptStartedAt.toISOString() };
+  return { ...poll, attemptStartedAt: poll.attemptStartedAt.toISOString(), acceptedAt: poll.acceptedAt.toISOString() };
 }
 
 /**
@@ -150,12 +163,23 @@ export async function startProvisionWorker(options: ProvisionWorkerOptions): Pro
     // With replicas, a lock counts before a buy only once a replica has it: a failover cannot lose it then.
     ...(config.lockReplicas > 0 ? { replicas: { count: config.lockReplicas, timeoutMs: LOCK_REPLICA_WAIT_MS } } : {}),
     wake: async (jobId) => {
-      const job = await queue.getJob(jobId);
-      if (!job) return false;
-      return job.promote().then(
-        () => true,
-        () => false,
-      );
+      // A waiter that has just found the lock busy may still be on its way to delayed: give it a moment
+      // rather than lose the wake-up (the package would sit idle until its retry delay ran out).
+      for (let tries = 0; tries < WAKE_TRIES; tries += 1) {
+        const job = await queue.getJob(jobId);
+        if (!job) return false;
+        const state = await job.getState();
+        if (state === 'delayed') {
+          await moveAhead(job);
+          return job.promote().then(
+            () => true,
+            () => false,
+          );
+        }
+        if (state !== 'active') return state === 'waiting' || state === 'prioritized';
+        await sleep(WAKE_RETRY_MS);
+      }
+      return false;
     },
   });
 
@@ -238,8 +262,9 @@ export async function startProvisionWorker(options: ProvisionWorkerOptions): Pro
       case 'postpone':
       case 'park':
         // Runs again after the delay without using an attempt or holding a slot meanwhile; a package
-        // lock's release wakes a postponed job sooner.
+        // lock's release wakes a postponed job sooner. A parked poll goes ahead of new jobs.
         await job.updateData(next);
+        if (outcome.kind === 'park') await moveAhead(job);
         await job.moveToDelayed(Date.now() + outcome.delayMs, token);
         throw new DelayedError();
       case 'retry':

@@ -39,13 +39,25 @@ export function secretsEqual(presented: string, expected: string): boolean {
   return timingSafeEqual(digest(presented), digest(expected));
 }
 
+/** The configured tokens' digests, computed once (the presented secret's is computed per request). */
+const tokenDigests = new Map<string, Buffer>();
+function tokenDigest(token: string): Buffer {
+  let found = tokenDigests.get(token);
+  if (!found) {
+    found = digest(token);
+    tokenDigests.set(token, found);
+  }
+  return found;
+}
+
 /** Whose token this is. Every token is compared (no early exit), so timing tells nothing of which matched. */
 export function identify(secret: string, credentials: Credentials): Principal | null {
+  const presented = digest(secret);
   let found: Principal | null = null;
   for (const admin of credentials.admins) {
-    if (secretsEqual(secret, admin.token) && !found) found = { kind: 'admin', name: admin.name };
+    if (timingSafeEqual(presented, tokenDigest(admin.token)) && !found) found = { kind: 'admin', name: admin.name };
   }
-  if (credentials.appToken !== undefined && secretsEqual(secret, credentials.appToken) && !found) found = { kind: 'app' };
+  if (credentials.appToken !== undefined && timingSafeEqual(presented, tokenDigest(credentials.appToken)) && !found) found = { kind: 'app' };
   return found;
 }
 

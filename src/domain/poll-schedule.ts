@@ -14,3 +14,19 @@ export function pollDelayMs(pollsMade: number, maxMs: number): number {
   if (pollsMade < EARLY_POLLS) return early;
   return Math.round(Math.min(maxMs, early * GROWTH ** (pollsMade - EARLY_POLLS + 1)));
 }
+
+/**
+ * When status call number `pollsMade + 1` is due, counted from the purchase's acceptance: the sum of
+ * the waits before it. Counting from the acceptance, not from the previous call's end, keeps the calls'
+ * own latency and the time to pick a parked job up again from adding up over the polls.
+ */
+export function pollDueAfterMs(pollsMade: number, maxMs: number): number {
+  let due = 0;
+  for (let poll = 0; poll <= pollsMade; poll += 1) due += pollDelayMs(poll, maxMs);
+  return due;
+}
+
+/** The least time between the starts of two status calls of one purchase (a second, or less in tests). */
+export function minPollGapMs(maxMs: number): number {
+  return pollDelayMs(0, maxMs);
+}

@@ -23,12 +23,18 @@ export interface HeldLock {
   release(): Promise<void>;
 }
 
+/** Who asks for a lock: missing it queues them (first come, first woken); `queued` if an earlier try did (its entry may be left to clear). */
+export interface LockWaiter {
+  id: string;
+  queued: boolean;
+}
+
 export interface PackageLocks {
   /**
-   * One try: the held lock, or null when another holder has it. A `waiterId` that misses is queued
-   * (first come, first woken) and handed to `wake` when the lock is released.
+   * One try: the held lock, or null when another holder has it. A `waiter` that misses is queued and
+   * handed to `wake` when the lock is released.
    */
-  tryAcquire(packageName: string, waiterId?: string): Promise<HeldLock | null>;
+  tryAcquire(packageName: string, waiter?: LockWaiter): Promise<HeldLock | null>;
   /**
    * Takes up a lock an earlier step kept (`keepFor`): renewed if still ours, taken again if it expired
    * and nobody holds it, null if another holder has it now.
@@ -87,6 +93,8 @@ export function createPackageLocks(redis: Redis, options: PackageLockOptions): P
       lockTimeout: options.ttlMs,
       refreshInterval: Math.max(50, Math.floor(options.ttlMs / 3)),
       acquireAttemptsLimit: 1,
+      // One try means one: no pause after a miss (the caller decides when to try again).
+      retryInterval: 0,
       onLockLost: (error) => lost.abort(error),
       ...(identifier ? (acquiredExternally ? { identifier, acquiredExternally: true as const } : { identifier }) : {}),
     });
@@ -126,15 +134,19 @@ export function createPackageLocks(redis: Redis, options: PackageLockOptions): P
   }
 
   return {
-    async tryAcquire(packageName, waiterId) {
+    async tryAcquire(packageName, waiter) {
       const { mutex, lost } = mutexFor(packageName);
+      let queued = waiter?.queued ?? false;
       if (!(await mutex.tryAcquire())) {
-        if (waiterId) await redis.zadd(waitersKey(packageName), 'NX', Date.now(), waiterId);
-        return null;
+        if (!waiter) return null;
+        await redis.zadd(waitersKey(packageName), 'NX', Date.now(), waiter.id);
+        queued = true;
+        // Released between the miss and the ZADD, the lock woke nobody (we were not queued yet): look again.
+        if (!(await mutex.tryAcquire())) return null;
       }
-      if (waiterId) {
+      if (waiter && queued) {
         // Held from here on: a failure before the caller gets the handle must not leave it renewed forever.
-        await redis.zrem(waitersKey(packageName), waiterId).catch(async (error: unknown) => {
+        await redis.zrem(waitersKey(packageName), waiter.id).catch(async (error: unknown) => {
           mutex.stopRefresh();
           await mutex.release().catch(() => undefined);
           throw error;

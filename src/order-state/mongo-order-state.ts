@@ -105,26 +105,34 @@ export function createMongoOrderState(orders: OrderModel): OrderState {
     },
 
     async recordPayment(orderId, change, now) {
-      // Two conditional updates, each applied at most once whoever runs it (replays, concurrent deliveries).
+      // Conditional updates, each applied at most once whoever runs it (replays, concurrent deliveries);
+      // each answers the order as it left it, so no read follows.
+      let order: StoredOrder | null = null;
       if (change.markPaid) {
-        await orders.updateOne({ _id: orderId, status: 'pending' }, { $set: { status: 'paid', paidAt: now, autoProvisioned: true } });
+        order = await orders
+          .findOneAndUpdate({ _id: orderId, status: 'pending' }, { $set: { status: 'paid', paidAt: now, autoProvisioned: true } }, { returnDocument: 'after', projection: SNAPSHOT_FIELDS })
+          .lean<StoredOrder>();
       }
       if (change.requestFirstAttempt) {
-        await orders.updateOne(
-          { _id: orderId, status: { $in: ['paid', 'confirmed'] }, ...startsFrom('recordPayment') },
-          {
-            $set: {
-              ...leaves('recordPayment'),
-              autoProvisioned: true,
-              provisioningError: null,
-              nextAttemptAt: null,
-              provisionRequestedAt: now,
-              provisionReason: 'payment',
-            },
-          },
-        );
+        order =
+          (await orders
+            .findOneAndUpdate(
+              { _id: orderId, status: { $in: ['paid', 'confirmed'] }, ...startsFrom('recordPayment') },
+              {
+                $set: {
+                  ...leaves('recordPayment'),
+                  autoProvisioned: true,
+                  provisioningError: null,
+                  nextAttemptAt: null,
+                  provisionRequestedAt: now,
+                  provisionReason: 'payment',
+                },
+              },
+              { returnDocument: 'after', projection: SNAPSHOT_FIELDS },
+            )
+            .lean<StoredOrder>()) ?? order;
       }
-      const order = await orders.findById(orderId).select(SNAPSHOT_FIELDS).lean<StoredOrder>();
+      order ??= await orders.findById(orderId).select(SNAPSHOT_FIELDS).lean<StoredOrder>();
       return { order: order ? toSnapshot(order) : null };
     },
 

@@ -1,7 +1,7 @@
 import type { Logger } from 'pino';
 import { LockLostError, StaleAttemptError } from '../domain/errors';
 import { decideProvision } from '../domain/provision-decision';
-import { pollDelayMs } from '../domain/poll-schedule';
+import { minPollGapMs, pollDueAfterMs } from '../domain/poll-schedule';
 import type { AttemptOutcome, AttemptReason } from '../domain/statuses';
 import type { EventDispatch } from '../events/order-events';
 import type { HeldLock, PackageLocks } from '../locks/package-lock';
@@ -28,6 +28,8 @@ export interface PollStep {
   packageName: string | null;
   reference: string;
   attemptStartedAt: Date;
+  /** When the purchase was accepted (bought, found or resumed): the poll schedule counts from it. */
+  acceptedAt: Date;
   pollsMade: number;
   /** The package lock kept for the next step (null: none, or it was lost). */
   lockId: string | null;
@@ -121,6 +123,8 @@ interface AttemptContext {
   packageName: string | null;
   fence: number;
   attemptStartedAt: Date;
+  /** When the purchase was accepted (set once it is). */
+  acceptedAt: Date;
   lock: HeldLock | null;
 }
 
@@ -162,7 +166,7 @@ async function startAttempt(payload: ProvisionPayload, deps: ProvisionDeps, log:
     if (!order.packageName) {
       return refuse(deps, order, payload, now, 'SmartVPS order has no packageName: cannot choose the package to buy from.');
     }
-    lock = await deps.locks.tryAcquire(order.packageName, payload.jobId);
+    lock = await deps.locks.tryAcquire(order.packageName, { id: payload.jobId, queued: payload.lockWaitSince !== undefined });
     if (!lock) return waitForLock(deps, order, payload, now, order.packageName);
     deps.observe?.lockAcquired?.(order.packageName, now.getTime() - (payload.lockWaitSince ?? now).getTime());
   }
@@ -185,6 +189,7 @@ async function startAttempt(payload: ProvisionPayload, deps: ProvisionDeps, log:
       packageName: order.packageName,
       fence,
       attemptStartedAt: now,
+      acceptedAt: now,
       lock,
     };
     ctx.log.info({ provider: order.provider, packageName: order.packageName }, 'provisioning');
@@ -199,7 +204,8 @@ async function startAttempt(payload: ProvisionPayload, deps: ProvisionDeps, log:
 async function runFirstStep(ctx: AttemptContext, order: OrderSnapshot): Promise<ProvisionOutcome> {
   try {
     const purchase = await obtainPurchase(ctx, order);
-    return await settleOrPark(ctx, purchase, 0);
+    ctx.acceptedAt = ctx.deps.clock.now();
+    return await settleOrPark(ctx, purchase, 0, null);
   } catch (error) {
     return handleFailure(ctx, error, 'first');
   }
@@ -221,6 +227,7 @@ async function continuePolling(payload: ProvisionPayload, step: PollStep, deps: 
     packageName: step.packageName,
     fence: step.fence,
     attemptStartedAt: step.attemptStartedAt,
+    acceptedAt: step.acceptedAt,
     lock,
   };
   let keepLock = false;
@@ -237,20 +244,28 @@ async function continuePolling(payload: ProvisionPayload, step: PollStep, deps: 
 async function pollOnce(ctx: AttemptContext, step: PollStep): Promise<ProvisionOutcome> {
   try {
     let purchase: Purchase;
+    const calledAt = ctx.deps.clock.now();
     try {
       purchase = await ctx.provider.getPurchase(step.reference, { signal: ctx.deps.signal });
     } catch (error) {
       if (!isUnknownReference(error)) throw error;
       purchase = await recoverLostPurchase(ctx, null, step.reference);
+      // A new purchase: its schedule starts over.
+      ctx.acceptedAt = ctx.deps.clock.now();
+      return await settleOrPark(ctx, purchase, 0, null);
     }
-    return await settleOrPark(ctx, purchase, step.pollsMade + 1);
+    return await settleOrPark(ctx, purchase, step.pollsMade + 1, calledAt);
   } catch (error) {
     return handleFailure(ctx, error, 'poll', step);
   }
 }
 
-/** Active with an IP: store it and finish. Failed at the provider: fail. Otherwise park until the next status call. */
-async function settleOrPark(ctx: AttemptContext, purchase: Purchase, pollsMade: number): Promise<ProvisionOutcome> {
+/**
+ * Active with an IP: store it and finish. Failed at the provider: fail. Otherwise park until the next
+ * status call is due (`lastCallAt`: when the call just made started, so the next starts a second later at
+ * the earliest).
+ */
+async function settleOrPark(ctx: AttemptContext, purchase: Purchase, pollsMade: number, lastCallAt: Date | null): Promise<ProvisionOutcome> {
   if (purchase.status === 'failed') {
     throw new PurchaseFailedError(`${ctx.provider.name} failed the purchase: ${purchase.error ?? 'no reason given'}`);
   }
@@ -259,7 +274,11 @@ async function settleOrPark(ctx: AttemptContext, purchase: Purchase, pollsMade: 
   if (waited > ctx.deps.settings.pollTimeoutMs) {
     throw new PollTimeoutError(`${ctx.provider.name} assigned no IP within ${Math.round(ctx.deps.settings.pollTimeoutMs / 1000)} s`);
   }
-  return park(ctx, purchase.reference, pollsMade, pollDelayMs(pollsMade, ctx.deps.settings.pollIntervalMs));
+  const maxMs = ctx.deps.settings.pollIntervalMs;
+  const now = ctx.deps.clock.now().getTime();
+  const due = ctx.acceptedAt.getTime() + pollDueAfterMs(pollsMade, maxMs);
+  const earliest = lastCallAt ? lastCallAt.getTime() + minPollGapMs(maxMs) : now;
+  return park(ctx, purchase.reference, pollsMade, Math.max(0, due - now, earliest - now));
 }
 
 async function park(ctx: AttemptContext, reference: string, pollsMade: number, delayMs: number, rateLimit?: RateLimitWait): Promise<ProvisionOutcome> {
@@ -272,7 +291,16 @@ async function park(ctx: AttemptContext, reference: string, pollsMade: number, d
   return {
     kind: 'park',
     delayMs,
-    poll: { fence: ctx.fence, provider: ctx.providerName, packageName: ctx.packageName, reference, attemptStartedAt: ctx.attemptStartedAt, pollsMade, lockId },
+    poll: {
+      fence: ctx.fence,
+      provider: ctx.providerName,
+      packageName: ctx.packageName,
+      reference,
+      attemptStartedAt: ctx.attemptStartedAt,
+      acceptedAt: ctx.acceptedAt,
+      pollsMade,
+      lockId,
+    },
     ...(rateLimit ? { rateLimit } : {}),
   };
 }

@@ -3,7 +3,7 @@ import { decideProvision } from '../domain/provision-decision';
 import { NotProvisionableError, OrderNotFoundError, ProvisionInProgressError, QueueUnavailableError } from '../domain/errors';
 import type { AttemptReason } from '../domain/statuses';
 import type { OrderState } from '../order-state/order-state';
-import { enqueueProvision, findLiveProvisionJob, type ProvisionQueue } from '../queue/provision-queue';
+import { enqueueProvision, findLiveProvisionJob, moveAhead, type ProvisionQueue } from '../queue/provision-queue';
 
 export interface RequestProvisionDeps {
   orders: OrderState;
@@ -63,7 +63,10 @@ export async function requestProvision(
     const live = await queueCall(() => findLiveProvisionJob(deps.queue, orderId));
     if (live) {
       if (options.runNow && live.state === 'delayed') {
-        await queueCall(() => live.job.promote());
+        await queueCall(async () => {
+          await moveAhead(live.job);
+          await live.job.promote();
+        });
         return { outcome: 'promoted', orderId, jobId: live.id };
       }
       const busy = decideProvision(order, live, now);

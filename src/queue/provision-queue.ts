@@ -33,6 +33,8 @@ export const ProvisionJobDataSchema = z.object({
       packageName: z.string().nullable(),
       reference: z.string().min(1),
       attemptStartedAt: z.iso.datetime(),
+      /** Optional: jobs parked before it existed count from the attempt's start. */
+      acceptedAt: z.iso.datetime().optional(),
       pollsMade: z.number().int().min(0),
       /** The package lock's holder token, kept across the wait (not a secret: it only names the holder). */
       lockId: z.string().nullable(),
@@ -61,6 +63,18 @@ export function createProvisionQueue({ connection, prefix, attempts }: Provision
   return new Queue<ProvisionJobData, void, typeof PROVISION_JOB>(PROVISION_QUEUE, { connection, prefix, defaultJobOptions });
 }
 
+/**
+ * New jobs wait in BullMQ's prioritized set; a job that has started (a parked poll, a woken lock waiter,
+ * a job run now) goes back to the plain wait list, which workers serve first. So an accepted purchase's
+ * next status call, or a package whose lock just freed, never queues behind a burst of new payments.
+ */
+const NEW_JOB_PRIORITY = 1;
+
+/** Puts a started job ahead of new ones the next time it waits (see NEW_JOB_PRIORITY). */
+export async function moveAhead(job: Job): Promise<void> {
+  if (job.priority !== 0) await job.changePriority({ priority: 0 });
+}
+
 export interface EnqueueResult {
   /** False when a live job for the order already existed and the request collapsed into it. */
   created: boolean;
@@ -75,7 +89,7 @@ export async function enqueueProvision(queue: ProvisionQueue, orderId: string, r
   const data = ProvisionJobDataSchema.parse({ orderId, reason, requestedAt: now.toISOString() });
   // A fresh job id per request: a reused id still in the completed or failed set would be silently ignored.
   const jobId = `${orderId}-${now.getTime().toString(36)}${randomBytes(3).toString('hex')}`;
-  const job = await queue.add(PROVISION_JOB, data, { jobId, deduplication: { id: orderId } });
+  const job = await queue.add(PROVISION_JOB, data, { jobId, deduplication: { id: orderId }, priority: NEW_JOB_PRIORITY });
   return { created: job.id === jobId, jobId: job.id ?? jobId };
 }
 
@@ -92,5 +106,6 @@ export async function findLiveProvisionJob(queue: ProvisionQueue, orderId: strin
   if (!job) return null;
   const state = await job.getState();
   if (!isLiveJobState(state)) return null;
-  return { id: jobId, state, startedAt: new Date(job.processedOn ?? job.timestamp), job };
+  // Prioritized is how BullMQ keeps a new job waiting its turn (NEW_JOB_PRIORITY): to anyone else, waiting.
+  return { id: jobId, state: state === 'prioritized' ? 'waiting' : state, startedAt: new Date(job.processedOn ?? job.timestamp), job };
 }

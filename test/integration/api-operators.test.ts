@@ -106,7 +106,7 @@ describe('bulk Retry', () => {
     const live = await api.createOrder({ status: 'paid', provisioningStatus: 'failed' });
     await enqueueProvision(api.queue, live, 'admin');
     const missing = new Types.ObjectId().toHexString();
-    const before = await api.queue.getJobCounts('waiting');
+    const before = await api.queue.getJobCounts('prioritized');
 
     const { status, body } = await api.json('/api/orders/provision', {
       method: 'POST',
@@ -115,7 +115,7 @@ describe('bulk Retry', () => {
     });
     expect(status).toBe(200);
     expect(body).toMatchObject({ dryRun: true, counts: { queued: 3, already_active: 1, not_provisionable: 1, in_progress: 1, not_found: 1 } });
-    expect(await api.queue.getJobCounts('waiting')).toEqual(before);
+    expect(await api.queue.getJobCounts('prioritized')).toEqual(before);
     expect((await api.rawOrder(failed[0] as string))?.provisioningStatus).toBe('failed');
   });
 
@@ -151,7 +151,7 @@ describe('bulk Retry', () => {
     const inProgress = answers.reduce((sum, a) => sum + (a.body.counts.in_progress ?? 0), 0);
     expect(queued).toBe(1_000);
     expect(inProgress).toBe(1_000);
-    expect((await api.queue.getJobCounts('waiting')).waiting).toBe(1_000);
+    expect((await api.queue.getJobCounts('prioritized')).prioritized).toBe(1_000);
     await api.db.orders.deleteMany({ customerEmail: 'bulk@example.com' });
   }, 60_000);
 
@@ -171,7 +171,7 @@ describe('bulk Retry', () => {
     for (const body of [{}, { orderIds: [] }, { orderIds: ['x'] }, { filter: { status: 'nope' } }, { orderIds: [new Types.ObjectId().toHexString()], filter: {} }]) {
       expect((await api.json('/api/orders/provision', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) })).status).toBe(400);
     }
-    expect((await api.queue.getJobCounts('waiting')).waiting).toBe(0);
+    expect(await api.queue.getJobCounts('prioritized', 'waiting')).toEqual({ prioritized: 0, waiting: 0 });
   }, 60_000);
 });
 
@@ -183,6 +183,7 @@ describe('Retry now', () => {
     expect((await provision(orderId)).body).toMatchObject({ error: 'in_progress', state: 'delayed' });
     const now = await provision(orderId, BOB_TOKEN, { now: true });
     expect(now).toMatchObject({ status: 202, body: { outcome: 'promoted', orderId, jobId } });
+    // Run now puts it ahead of new jobs, in the plain wait list.
     expect(await (await api.queue.getJob(jobId))?.getState()).toBe('waiting');
     expect((await api.queue.getJob(jobId))?.attemptsMade).toBe(0);
     // A job that is not waiting out a delay has nothing to hurry: in_progress as usual.

@@ -202,11 +202,11 @@ describe('POST /api/orders/:orderId/provision: the decision table', () => {
     const id = await api.createOrder({ status: 'paid' });
     const first = await provision(id);
     expect(first.status).toBe(202);
-    const counts = await api.queue.getJobCounts('waiting');
+    const counts = await api.queue.getJobCounts('prioritized', 'waiting');
     const second = await provision(id);
     expect(second.status).toBe(409);
     expect(second.body).toEqual({ error: 'in_progress', message: expect.stringMatching(IN_PROGRESS_MESSAGE), jobId: first.body.jobId, state: 'waiting' });
-    expect(await api.queue.getJobCounts('waiting')).toEqual(counts);
+    expect(await api.queue.getJobCounts('prioritized', 'waiting')).toEqual(counts);
   });
 
   it('failed, no job → 202 queued; the order is marked queued by admin', async () => {
@@ -238,7 +238,7 @@ describe('POST /api/orders/:orderId/provision: the decision table', () => {
 
   it('100 concurrent requests for one failed order: one 202, 99 × 409 in_progress, one job', async () => {
     const id = await api.createOrder({ status: 'confirmed', provisioningStatus: 'failed', autoProvisioned: true });
-    const before = await api.queue.getJobCounts('waiting', 'delayed', 'active');
+    const before = await api.queue.getJobCounts('prioritized', 'waiting', 'delayed', 'active');
     const answers = await Promise.all(Array.from({ length: 100 }, () => provision(id)));
     const accepted = answers.filter((a) => a.status === 202);
     const refused = answers.filter((a) => a.status === 409);
@@ -247,9 +247,9 @@ describe('POST /api/orders/:orderId/provision: the decision table', () => {
     for (const r of refused) {
       expect(r.body).toMatchObject({ error: 'in_progress', jobId: accepted[0]?.body.jobId, state: 'waiting', message: expect.stringMatching(IN_PROGRESS_MESSAGE) });
     }
-    const after = await api.queue.getJobCounts('waiting', 'delayed', 'active');
-    expect(after).toEqual({ ...before, waiting: (before.waiting ?? 0) + 1 });
-    const jobs = await api.queue.getJobs(['waiting', 'delayed', 'active']);
+    const after = await api.queue.getJobCounts('prioritized', 'waiting', 'delayed', 'active');
+    expect(after).toEqual({ ...before, prioritized: (before.prioritized ?? 0) + 1 });
+    const jobs = await api.queue.getJobs(['prioritized', 'waiting', 'delayed', 'active']);
     expect(jobs.filter((job) => job.data.orderId === id)).toHaveLength(1);
   });
 });

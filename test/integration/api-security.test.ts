@@ -99,7 +99,7 @@ describe('bull-board writes', () => {
       expect({ path, status: answer.status }).toEqual({ path, status: 405 });
       expectErrorShape(answer.body, 'action_not_allowed');
     }
-    expect(await api.queue.getJobCounts('waiting', 'delayed', 'failed')).toMatchObject({ waiting: 1 });
+    expect(await api.queue.getJobCounts('prioritized', 'waiting', 'delayed', 'failed')).toMatchObject({ prioritized: 1, waiting: 0 });
     // The queue tells bull-board's UI to offer no Retry button.
     const queues = await api.json<{ queues: { name: string; allowRetries: boolean }[] }>('/admin/queues/api/queues');
     expect(queues.body.queues.find((q) => q.name === 'provision')?.allowRetries).toBe(false);

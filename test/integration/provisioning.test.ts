@@ -68,7 +68,7 @@ describe('provisioning pipeline', () => {
     expect(waiting.attempts).toHaveLength(0);
     const job = await queue.getJob(jobId);
     expect(job?.attemptsMade).toBe(0);
-    expect(['delayed', 'waiting', 'active']).toContain(await job?.getState());
+    expect(['delayed', 'waiting', 'prioritized', 'active']).toContain(await job?.getState());
     expect(p.simulator.stats().buyRequests).toBe(0);
 
     await holder?.release();
@@ -150,7 +150,7 @@ describe('provisioning pipeline', () => {
     const first = await request(config, queue, orderId);
     await expect(request(config, queue, orderId)).rejects.toBeInstanceOf(ProvisionInProgressError);
     await expect(request(config, queue, orderId)).rejects.toMatchObject({ jobId: (first as { jobId: string }).jobId, state: 'waiting' });
-    expect(await queue.getJobCounts('waiting', 'delayed', 'active')).toEqual({ waiting: 1, delayed: 0, active: 0 });
+    expect(await queue.getJobCounts('prioritized', 'waiting', 'delayed', 'active')).toEqual({ prioritized: 1, waiting: 0, delayed: 0, active: 0 });
   });
 
   it('resumes polling after the status check timed out, instead of buying again', async () => {

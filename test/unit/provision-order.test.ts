@@ -65,6 +65,31 @@ describe('provisionOrder: the first step', () => {
     expect(t.locks.holders.size).toBe(0);
   });
 
+  it('paces status calls from the acceptance, whatever each call takes, and never less than a second apart', async () => {
+    const t = setup();
+    t.smartvps.readyAfter = 4;
+    const getPurchase = t.smartvps.getPurchase.bind(t.smartvps);
+    const calls: number[] = [];
+    let latencyMs = 300;
+    t.smartvps.getPurchase = async (reference) => {
+      calls.push(t.world.clock.now().getTime());
+      t.world.clock.advance(latencyMs);
+      return getPurchase(reference);
+    };
+    const first = await provisionOrder(t.payload(), t.world.deps);
+    if (first.kind !== 'park') throw new Error('expected a park');
+    const acceptedAt = first.poll.acceptedAt.getTime();
+    let outcome: Awaited<ReturnType<typeof provisionOrder>> = first;
+    while (outcome.kind === 'park') {
+      t.world.clock.advance(outcome.delayMs);
+      // The third call is slow: the next one still keeps its second's distance.
+      latencyMs = calls.length === 2 ? 1_400 : 300;
+      outcome = await provisionOrder({ ...t.payload(), poll: outcome.poll }, t.world.deps);
+    }
+    expect(outcome).toMatchObject({ kind: 'done', outcome: 'active' });
+    expect(calls.map((at) => at - acceptedAt)).toEqual([1_000, 2_000, 3_000, 4_400]);
+  });
+
   it('a Hostycare order takes no lock', async () => {
     const t = setup({ provider: 'hostycare', packageName: null });
     expect(await t.runToEnd()).toMatchObject({ kind: 'done', outcome: 'active' });
