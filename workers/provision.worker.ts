@@ -305,6 +305,7 @@ export async function startProvisionWorker(options: ProvisionWorkerOptions): Pro
     if (job) logger.debug({ jobId: job.id, orderId: (job.data as { orderId?: string }).orderId, error: error.message }, 'job attempt failed');
   });
 
+  const sweeperAudit = createAuditLog(options.db.auditEvents, logger);
   const sweeper =
     options.sweeper === false
       ? null
@@ -313,7 +314,7 @@ export async function startProvisionWorker(options: ProvisionWorkerOptions): Pro
           connection,
           queue,
           orders: options.db.orderState,
-          audit: createAuditLog(options.db.auditEvents, logger),
+          audit: sweeperAudit,
           alerts,
           events: eventsQueue ? { queue: eventsQueue, dispatch: events, retryForMs: (config.events as { retryForMs: number }).retryForMs } : null,
           logger,
@@ -334,6 +335,7 @@ export async function startProvisionWorker(options: ProvisionWorkerOptions): Pro
           },
         },
         { name: 'recovery sweeper', run: async () => sweeper?.close() },
+        { name: 'audit entries', run: () => sweeperAudit.flush() },
         { name: 'order event delivery', run: async () => eventDelivery?.close() },
         { name: 'order events queue', run: async () => eventsQueue?.close() },
         { name: 'provision queue', run: () => queue.close() },

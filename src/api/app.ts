@@ -1,4 +1,4 @@
-import { randomUUID } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import type { Queue } from 'bullmq';
 import express, { type RequestHandler } from 'express';
 import helmet from 'helmet';
@@ -57,6 +57,11 @@ function httpMetrics(metrics: Metrics): RequestHandler {
   };
 }
 
+/** This process's random prefix and a counter: unique request ids without a random draw per request. */
+const REQUEST_ID_PREFIX = randomBytes(6).toString('base64url');
+let requestCounter = 0;
+const nextRequestId = () => `${REQUEST_ID_PREFIX}-${(requestCounter++).toString(36)}`;
+
 /**
  * One access-log line per request, with a request id (taken from `X-Request-Id` when a proxy set a sane
  * one, else made here, and sent back), method, path, status and duration. Never headers or bodies.
@@ -66,7 +71,7 @@ function accessLog(logger: Logger): RequestHandler {
     logger,
     genReqId: (req, res) => {
       const given = req.headers['x-request-id'];
-      const id = typeof given === 'string' && /^[\w.-]{1,64}$/.test(given) ? given : randomUUID();
+      const id = typeof given === 'string' && /^[\w.-]{1,64}$/.test(given) ? given : nextRequestId();
       res.setHeader('X-Request-Id', id);
       return id;
     },
@@ -90,6 +95,8 @@ export function createApp(deps: AppDeps): express.Express {
   const routes: RouteDeps = { ...deps, audit, auth };
   deps.metrics.watchQueueDepth(() => deps.queue.getJobCounts(...QUEUE_DEPTH_STATES));
   const app = express();
+  // For the server's shutdown: audit entries still gathering are written before the connections close.
+  app.locals.audit = audit;
   app.disable('x-powered-by');
   app.set('etag', false);
   // Behind a TLS proxy: client addresses (rate limits, audit) and the request's protocol come from it.

@@ -1,5 +1,6 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
+import type { AuditLog } from '../audit/audit-log';
 import { createApp, type AppDeps } from './app';
 
 export interface ApiServer {
@@ -42,7 +43,7 @@ export async function startApiServer({ host, port, closeTimeoutMs = 5_000, ...de
       const force = setTimeout(() => server.closeAllConnections(), closeTimeoutMs);
       server.close(() => {
         clearTimeout(force);
-        resolve();
+        void (app.locals.audit as AuditLog).flush().then(resolve, resolve);
       });
       server.closeIdleConnections();
     });

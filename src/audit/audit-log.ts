@@ -68,6 +68,8 @@ export interface AuditLog {
   recordMany(events: AuditInput[]): Promise<void>;
   /** An id to give an entry before it is written, so that others can point to it. */
   newId(): string;
+  /** Writes the entries gathered so far (before shutdown). */
+  flush(): Promise<void>;
   /** Newest first; one more than `limit` tells whether another page exists. */
   list(query: AuditQuery): Promise<StoredAuditEvent[]>;
 }
@@ -87,19 +89,33 @@ function toDocument({ id, at, ...event }: AuditInput): AuditEvent & { _id: Types
 
 /** Entries written in one insert at most. */
 const MAX_BATCH = 500;
+/** How long an entry waits for others to share its insert. */
+const GATHER_MS = 10;
 
 /**
- * The audit log over MongoDB. Entries are written in groups: while one insert is on its way, the
- * entries recorded meanwhile wait and go together in the next (a group commit), so a busy API writes
- * one insert per round trip instead of one per request; each `record` still resolves only once its
- * entry is written. Inserted through the driver (the entries are built and checked here, by type).
+ * The audit log over MongoDB. Entries are written in groups: an entry waits up to GATHER_MS for others,
+ * and while one insert is on its way the entries recorded meanwhile go together in the next (a group
+ * commit), so a busy API writes one insert per round trip instead of one per request. Each `record`
+ * resolves only once its entry is written (a reveal waits for it); `flush` writes what is gathered now
+ * (shutdown). Inserted through the driver: the entries are built and checked here, by type.
  */
 export function createAuditLog(model: AuditEventModel, logger: Logger): AuditLog {
   let pending: { doc: AuditEvent & { _id: Types.ObjectId }; done: (written: boolean) => void }[] = [];
-  let writing = false;
+  let writing: Promise<void> | null = null;
+  let gathering: NodeJS.Timeout | null = null;
+
+  function start(): Promise<void> {
+    if (gathering) clearTimeout(gathering);
+    gathering = null;
+    writing ??= drain().finally(() => {
+      writing = null;
+      // Recorded between the last insert and now: they go with the next group.
+      if (pending.length > 0 && !gathering) gathering = setTimeout(() => void start(), GATHER_MS);
+    });
+    return writing;
+  }
 
   async function drain(): Promise<void> {
-    writing = true;
     while (pending.length > 0) {
       const batch = pending.slice(0, MAX_BATCH);
       pending = pending.slice(batch.length);
@@ -115,12 +131,12 @@ export function createAuditLog(model: AuditEventModel, logger: Logger): AuditLog
       }
       for (const entry of batch) entry.done(written);
     }
-    writing = false;
   }
 
   function write(docs: (AuditEvent & { _id: Types.ObjectId })[]): Promise<boolean[]> {
     const results = docs.map((doc) => new Promise<boolean>((done) => pending.push({ doc, done })));
-    if (!writing) void drain();
+    // An insert under way takes the newcomers along when it is done; otherwise wait a moment for company.
+    if (!writing && !gathering) gathering = setTimeout(() => void start(), GATHER_MS);
     return Promise.all(results);
   }
 
@@ -134,6 +150,9 @@ export function createAuditLog(model: AuditEventModel, logger: Logger): AuditLog
       if (events.length > 0) await write(events.map(toDocument));
     },
     newId: () => new Types.ObjectId().toHexString(),
+    async flush() {
+      while (pending.length > 0 || writing) await start();
+    },
     list(query) {
       const filter: QueryFilter<AuditEvent> = {};
       if (query.orderId) filter.orderId = query.orderId;
