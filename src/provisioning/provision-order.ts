@@ -1,4 +1,5 @@
 import type { Logger } from 'pino';
+import { isDatabaseUnavailable } from '../db/errors';
 import { LockLostError, StaleAttemptError } from '../domain/errors';
 import { decideProvision } from '../domain/provision-decision';
 import { minPollGapMs, pollDueAfterMs } from '../domain/poll-schedule';
@@ -330,6 +331,10 @@ async function handleFailure(ctx: AttemptContext, error: unknown, stage: 'first'
     log.warn('a newer attempt took the order; this attempt stops without writing');
     return { kind: 'abort', why: 'superseded' };
   }
+  // MongoDB did not answer: not the attempt's failure, and the write that failed may have been applied
+  // all the same (an answer lost on the way back). The worker runs the step again later, as it was,
+  // with no attempt used; recording a retry here would use one for nothing, or repeat a finished order.
+  if (isDatabaseUnavailable(error)) throw error;
   const now = deps.clock.now();
   const message = errorMessage(error);
   if (deps.signal.aborted) {
