@@ -7,6 +7,8 @@ const CONNECTIVITY_ERRORS = new Set([
   'MongoNotConnectedError',
   'MongoTopologyClosedError',
   'MongoPoolClearedError',
+  // The pool was cleared under a command because the server monitor timed out (a MongoNetworkError).
+  'PoolClearedOnNetworkError',
   'MongoExpiredSessionError',
   'MongoOperationTimeoutError',
   'MongoWaitQueueTimeoutError',
