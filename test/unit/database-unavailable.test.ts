@@ -1,3 +1,5 @@
+import { once } from 'node:events';
+import { connect, createServer, type AddressInfo } from 'node:net';
 import { MongoServerSelectionError } from 'mongodb';
 import { isDatabaseUnavailable } from '../../src/db/errors';
 
@@ -6,7 +8,31 @@ const { PoolClearedOnNetworkError } = jest.requireActual<{ PoolClearedOnNetworkE
   'mongodb/lib/cmap/errors',
 );
 
+/** What Node gives a write to a socket whose peer has closed it: the driver passes it on unwrapped. */
+async function writeAfterPeerClosed(): Promise<Error> {
+  const server = createServer((socket) => socket.destroy());
+  server.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  const socket = connect((server.address() as AddressInfo).port, '127.0.0.1');
+  try {
+    await once(socket, 'end');
+    const failed = once(socket, 'error');
+    socket.write('ping');
+    const [error] = (await failed) as [Error];
+    return error;
+  } finally {
+    socket.destroy();
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+  }
+}
+
 describe('isDatabaseUnavailable', () => {
+  it('a command on a connection the server had just closed (Node EPIPE, unwrapped by the driver)', async () => {
+    const error = await writeAfterPeerClosed();
+    expect((error as NodeJS.ErrnoException).code).toBe('EPIPE');
+    expect(isDatabaseUnavailable(error)).toBe(true);
+  });
+
   it('a pool cleared under a command because the server monitor timed out', () => {
     const error = new PoolClearedOnNetworkError({ address: '127.0.0.1:27017', serverGeneration: 0 });
     expect(error.name).toBe('PoolClearedOnNetworkError');
