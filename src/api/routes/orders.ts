@@ -1,5 +1,6 @@
 import express, { Router, type RequestHandler, type Response } from 'express';
 import { Types, type QueryFilter } from 'mongoose';
+import { isDatabaseUnavailable } from '../../db/errors';
 import type { Order } from '../../db/order-model';
 import { AppError, DatabaseUnavailableError, OrderNotFoundError } from '../../domain/errors';
 import { bulkProvision } from '../../provisioning/bulk-provision';
@@ -163,7 +164,8 @@ async function recorded(
     const { outcome, details } = await act();
     await audit.record({ actor, ...entry, outcome, ...(details ? { details } : {}) });
   } catch (error) {
-    await audit.record({ actor, ...entry, outcome: error instanceof AppError ? error.code : 'error' });
+    // With MongoDB gone the entry cannot be written either; trying would only hold the 503 back longer.
+    if (!isDatabaseUnavailable(error)) await audit.record({ actor, ...entry, outcome: error instanceof AppError ? error.code : 'error' });
     throw error;
   }
 }
