@@ -5,8 +5,10 @@ import type { RedisTarget } from '../config';
  * Redis connections by role. The API's fail fast (no offline queue, one retry) so a Redis outage
  * answers 503 at once; workers' wait for Redis to come back (BullMQ requires `maxRetriesPerRequest: null`).
  * A target is a URL, or a primary found through Sentinels (REDIS_SENTINELS): ioredis asks the Sentinels
- * for the primary, reconnects to the new one after a failover, and learns of a switch at once
- * (`failoverDetector`) instead of at the next failed command.
+ * for the primary whenever it (re)connects, so after a failover it finds the new one once its connection
+ * drops: a dead primary drops it, and Sentinel closes the clients of a primary it demotes. (ioredis's
+ * `failoverDetector` is left off: its switch message, arriving while a reconnect is under way, ends the
+ * client for good, and the process would never reach Redis again.)
  */
 export function createRedis(target: RedisTarget | string, role: 'api' | 'worker', extra: RedisOptions = {}): Redis {
   const options: RedisOptions =
@@ -23,7 +25,6 @@ export function createRedis(target: RedisTarget | string, role: 'api' | 'worker'
           sentinels: resolved.sentinels,
           name: resolved.name,
           ...(resolved.password ? { password: resolved.password, sentinelPassword: resolved.password } : {}),
-          failoverDetector: true,
           sentinelRetryStrategy: (times) => Math.min(times * 200, 2_000),
         });
   // Connection errors are retried by ioredis; without a listener Node would print every one.
