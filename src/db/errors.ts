@@ -22,6 +22,21 @@ const CONNECTIVITY_ERRORS = new Set([
 const CONNECTION_LOST_CODES = new Set(['EPIPE', 'ECONNRESET']);
 
 /**
+ * Server answers of a replica set between primaries (an election, a step-down, a shutdown): not the
+ * request's fault, and over as soon as a new primary is elected. The driver retries a retryable read or
+ * write once; when that meets the same, the request answers 503 and a worker step is put off.
+ */
+const NO_PRIMARY_CODES = new Set([
+  10107, // NotWritablePrimary
+  13435, // NotPrimaryNoSecondaryOk
+  13436, // NotPrimaryOrSecondary
+  189, // PrimarySteppedDown
+  11600, // InterruptedAtShutdown
+  11602, // InterruptedDueToReplStateChange
+  91, // ShutdownInProgress
+]);
+
+/**
  * MongoDB is unreachable or not answering (an outage, a failover): the API answers 503, a worker puts
  * the job off without using an attempt. Duck-typed by name: errors may come from another realm (jest).
  */
@@ -32,6 +47,7 @@ export function isDatabaseUnavailable(error: unknown): boolean {
   if (CONNECTIVITY_ERRORS.has(name) || (constructorName && CONNECTIVITY_ERRORS.has(constructorName))) return true;
   const code = (error as { code?: unknown }).code;
   if (typeof code === 'string' && CONNECTION_LOST_CODES.has(code)) return true;
+  if (typeof code === 'number' && NO_PRIMARY_CODES.has(code) && name.startsWith('Mongo')) return true;
   // With bufferCommands off, mongoose refuses operations on a connection that is not open.
   return name === 'MongooseError' && /initial connection|connection .*closed|Client must be connected/i.test(String(message));
 }

@@ -1,6 +1,6 @@
 import { once } from 'node:events';
 import { connect, createServer, type AddressInfo } from 'node:net';
-import { MongoServerSelectionError } from 'mongodb';
+import { MongoServerError, MongoServerSelectionError } from 'mongodb';
 import { isDatabaseUnavailable } from '../../src/db/errors';
 
 // The driver's own class (not exported from its index), as it throws it when a server monitor times out under a running command.
@@ -27,6 +27,12 @@ async function writeAfterPeerClosed(): Promise<Error> {
 }
 
 describe('isDatabaseUnavailable', () => {
+  it('a replica set between primaries (not primary, stepped down, interrupted by a state change), but not a bad request', () => {
+    for (const code of [10107, 189, 11602, 91]) expect(isDatabaseUnavailable(new MongoServerError({ code, errmsg: 'not primary' }))).toBe(true);
+    expect(isDatabaseUnavailable(new MongoServerError({ code: 11000, errmsg: 'E11000 duplicate key' }))).toBe(false);
+    expect(isDatabaseUnavailable(new MongoServerError({ code: 14, errmsg: 'TypeMismatch' }))).toBe(false);
+  });
+
   it('a command on a connection the server had just closed (Node EPIPE, unwrapped by the driver)', async () => {
     const error = await writeAfterPeerClosed();
     expect((error as NodeJS.ErrnoException).code).toBe('EPIPE');
