@@ -25,6 +25,8 @@ export interface MakespanScenario {
   limitLabel: string;
   /** More about the limit, for the notes. */
   limitNote?: string;
+  /** Held to the target (the fixed scenario); otherwise the ratio is reported. */
+  judged: boolean;
 }
 
 /** IP delay 3 s, 100 ms per call: a package's five orders cannot finish sooner than 5 × (3 s + find + buy + one status call). */
@@ -36,6 +38,7 @@ export function fixedScenario(): MakespanScenario {
     faults: { latencyMs, ipDelayMs },
     limitMs: PER_PACKAGE * (ipDelayMs + 3 * latencyMs),
     limitLabel: `limit ${PER_PACKAGE} × (IP + 3 calls)`,
+    judged: true,
   };
 }
 
@@ -74,6 +77,7 @@ export function realisticScenario(scale: number, { packages, hostycare }: Makesp
     faults: { profile: 'realistic', scale },
     limitMs,
     limitLabel: 'limit E[ideal makespan]',
+    judged: false,
     limitNote:
       `limit: the mean over ${trials} simulated draws of the slowest package's ${PER_PACKAGE} × (find + buy + IP + status) with no overhead ` +
       `(one run's ideal makespan varies around it by ±${(sdMs / 1000).toFixed(1)} s, one standard deviation); ` +
@@ -171,8 +175,9 @@ export async function benchMakespan(infra: BenchInfra, scenario: MakespanScenari
       unit: 's',
       value: makespanMs / 1000,
       baseline: { label: scenario.limitLabel, value: scenario.limitMs / 1000 },
-      target: `≤ ${TARGET_RATIO}× limit`,
-      pass: ratio <= TARGET_RATIO,
+      // The fixed scenario is held to the target; the realistic one, scaled down so far that IPs come as
+      // fast as the first status calls, is reported beside its limit.
+      ...(scenario.judged ? { target: `≤ ${TARGET_RATIO}× limit`, pass: ratio <= TARGET_RATIO } : { target: 'reported', pass: null }),
       note: [
         `all ${ids.length} active, one buy each, 0 concurrent buys; ${stats.findRequests} finds, ${stats.statusRequests} status calls; webhooks all answered after ${(paidMs / 1000).toFixed(1)} s`,
         describeTimes(ids, seeds, times, startedAt),

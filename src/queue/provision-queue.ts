@@ -75,6 +75,10 @@ export async function moveAhead(job: Job): Promise<void> {
   if (job.priority !== 0) await job.changePriority({ priority: 0 });
 }
 
+/** This process's random part of job ids, and a counter: ids unique across processes without a random draw per job. */
+const JOB_ID_SALT = randomBytes(4).toString('hex');
+let jobCounter = 0;
+
 export interface EnqueueResult {
   /** False when a live job for the order already existed and the request collapsed into it. */
   created: boolean;
@@ -88,7 +92,7 @@ export interface EnqueueResult {
 export async function enqueueProvision(queue: ProvisionQueue, orderId: string, reason: AttemptReason, now = new Date()): Promise<EnqueueResult> {
   const data = ProvisionJobDataSchema.parse({ orderId, reason, requestedAt: now.toISOString() });
   // A fresh job id per request: a reused id still in the completed or failed set would be silently ignored.
-  const jobId = `${orderId}-${now.getTime().toString(36)}${randomBytes(3).toString('hex')}`;
+  const jobId = `${orderId}-${now.getTime().toString(36)}${JOB_ID_SALT}${(jobCounter++).toString(36)}`;
   const job = await queue.add(PROVISION_JOB, data, { jobId, deduplication: { id: orderId }, priority: NEW_JOB_PRIORITY });
   return { created: job.id === jobId, jobId: job.id ?? jobId };
 }
