@@ -68,7 +68,7 @@ export interface AuditLog {
   recordMany(events: AuditInput[]): Promise<void>;
   /** An id to give an entry before it is written, so that others can point to it. */
   newId(): string;
-  /** Writes the entries gathered so far (before shutdown). */
+  /** Resolves once every entry recorded so far is written (before shutdown). */
   flush(): Promise<void>;
   /** Newest first; one more than `limit` tells whether another page exists. */
   list(query: AuditQuery): Promise<StoredAuditEvent[]>;
@@ -89,28 +89,23 @@ function toDocument({ id, at, ...event }: AuditInput): AuditEvent & { _id: Types
 
 /** Entries written in one insert at most. */
 const MAX_BATCH = 500;
-/** How long an entry waits for others to share its insert. */
-const GATHER_MS = 10;
 
 /**
- * The audit log over MongoDB. Entries are written in groups: an entry waits up to GATHER_MS for others,
- * and while one insert is on its way the entries recorded meanwhile go together in the next (a group
- * commit), so a busy API writes one insert per round trip instead of one per request. Each `record`
- * resolves only once its entry is written (a reveal waits for it); `flush` writes what is gathered now
- * (shutdown). Inserted through the driver: the entries are built and checked here, by type.
+ * The audit log over MongoDB. Entries are written in groups: while one insert is on its way, the
+ * entries recorded meanwhile go together in the next (a group commit), so a busy API writes one insert
+ * per round trip instead of one per request, and an idle one writes at once. Each `record` resolves only
+ * once its entry is written, so callers answer after it (a reveal, a Retry). Inserted through the driver:
+ * the entries are built and checked here, by type.
  */
 export function createAuditLog(model: AuditEventModel, logger: Logger): AuditLog {
   let pending: { doc: AuditEvent & { _id: Types.ObjectId }; done: (written: boolean) => void }[] = [];
   let writing: Promise<void> | null = null;
-  let gathering: NodeJS.Timeout | null = null;
 
   function start(): Promise<void> {
-    if (gathering) clearTimeout(gathering);
-    gathering = null;
     writing ??= drain().finally(() => {
       writing = null;
-      // Recorded between the last insert and now: they go with the next group.
-      if (pending.length > 0 && !gathering) gathering = setTimeout(() => void start(), GATHER_MS);
+      // Recorded between the last insert's end and now: they make the next group.
+      if (pending.length > 0) void start();
     });
     return writing;
   }
@@ -135,8 +130,8 @@ export function createAuditLog(model: AuditEventModel, logger: Logger): AuditLog
 
   function write(docs: (AuditEvent & { _id: Types.ObjectId })[]): Promise<boolean[]> {
     const results = docs.map((doc) => new Promise<boolean>((done) => pending.push({ doc, done })));
-    // An insert under way takes the newcomers along when it is done; otherwise wait a moment for company.
-    if (!writing && !gathering) gathering = setTimeout(() => void start(), GATHER_MS);
+    // An insert under way takes the newcomers along when it is done; otherwise they go now.
+    if (!writing) void start();
     return Promise.all(results);
   }
 

@@ -40,8 +40,13 @@ export async function requestProvision(
   deps: RequestProvisionDeps,
   orderId: string,
   reason: AttemptReason,
-  options: { runNow?: boolean } = {},
+  options: { runNow?: boolean; record?: (result: RequestProvisionResult) => Promise<unknown> } = {},
 ): Promise<RequestProvisionResult> {
+  const answer = async (result: RequestProvisionResult, alongside?: Promise<unknown>): Promise<RequestProvisionResult> => {
+    // The caller's record of the outcome (the audit log) is written with the last write, not after it.
+    await Promise.all([alongside, options.record?.(result)]);
+    return result;
+  };
   const now = deps.now?.() ?? new Date();
   const order = await deps.orders.load(orderId);
   // Decided first without the queue: only an order that may be provisioned needs Redis at all, and
@@ -51,7 +56,7 @@ export async function requestProvision(
     case 'not_found':
       throw new OrderNotFoundError(`Order ${orderId} was not found.`);
     case 'already_active':
-      return { outcome: 'already_active', orderId };
+      return answer({ outcome: 'already_active', orderId });
     case 'not_provisionable':
       throw new NotProvisionableError(decision.message);
     case 'in_progress':
@@ -67,19 +72,18 @@ export async function requestProvision(
           await moveAhead(live.job);
           await live.job.promote();
         });
-        return { outcome: 'promoted', orderId, jobId: live.id };
+        return answer({ outcome: 'promoted', orderId, jobId: live.id });
       }
       const busy = decideProvision(order, live, now);
       if (busy.kind === 'in_progress') throw new ProvisionInProgressError(busy.message, busy.jobId, busy.state);
     }
     // The live job finished between the add and the look: it has the last word on the order.
-    return { outcome: 'queued', orderId, jobId: enqueued.jobId };
+    return answer({ outcome: 'queued', orderId, jobId: enqueued.jobId });
   }
   if (decision.kind === 'enqueue' && decision.stuck) {
     deps.logger.warn({ orderId, provisioningStatus: order?.provisioningStatus, reason }, 'order was stuck with no live job; enqueuing it again');
   }
   // Only if nothing touched the order since we read it: a fast worker may already have taken it (fence
   // moved) or even failed it (status moved), and its word wins.
-  if (order) await deps.orders.markQueued(order, reason, now);
-  return { outcome: 'queued', orderId, jobId: enqueued.jobId };
+  return answer({ outcome: 'queued', orderId, jobId: enqueued.jobId }, order ? deps.orders.markQueued(order, reason, now) : undefined);
 }

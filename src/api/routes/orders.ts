@@ -1,4 +1,4 @@
-import express, { Router, type RequestHandler, type Response } from 'express';
+import express, { Router, type RequestHandler } from 'express';
 import { Types, type QueryFilter } from 'mongoose';
 import { isDatabaseUnavailable } from '../../db/errors';
 import type { Order } from '../../db/order-model';
@@ -121,12 +121,25 @@ export function ordersRouter(deps: RouteDeps): Router {
     const body = parseRequest(ProvisionBodySchema, req.body, 'request body (none, or { "now": true })');
     const runNow = body?.now === true;
     if (runNow) requireAdminPrincipal(res, 'run a job now');
-    const principal = principalOf(res);
-    await recorded(res, audit, { action: runNow ? 'retry_now' : 'provision', orderId }, async () => {
-      const result = await requestProvision(requestDeps, orderId, principal.kind === 'app' ? 'app' : 'admin', { runNow });
+    const actor = actorOf(principalOf(res));
+    const action = runNow ? 'retry_now' : 'provision';
+    let recorded = false;
+    try {
+      const result = await requestProvision(requestDeps, orderId, principalOf(res).kind === 'app' ? 'app' : 'admin', {
+        runNow,
+        // Written before the answer, beside the order's own write: an acknowledged Retry is in the log.
+        record: (outcome) => {
+          recorded = true;
+          return audit.record({ actor, action, orderId, outcome: outcome.outcome, ...('jobId' in outcome ? { details: { jobId: outcome.jobId } } : {}) });
+        },
+      });
       res.status(result.outcome === 'already_active' ? 200 : 202).json(result);
-      return { outcome: result.outcome, ...('jobId' in result ? { details: { jobId: result.jobId } } : {}) };
-    });
+    } catch (error) {
+      // A refusal is recorded too; with MongoDB gone the entry could not be written either, and trying
+      // would only hold the 503 back.
+      if (!recorded && !isDatabaseUnavailable(error)) await audit.record({ actor, action, orderId, outcome: error instanceof AppError ? error.code : 'error' });
+      throw error;
+    }
   });
 
   router.post('/api/orders/:orderId/credentials/reveal', jsonOnly, jsonBody, async (req, res) => {
@@ -147,25 +160,4 @@ export function ordersRouter(deps: RouteDeps): Router {
   });
 
   return router;
-}
-
-/**
- * Runs an order action and writes its audit entry, whatever the outcome: the action's own word, or the
- * refusal's code (`in_progress`, `not_found`, `queue_unavailable`…).
- */
-async function recorded(
-  res: Response,
-  audit: RouteDeps['audit'],
-  entry: { action: 'provision' | 'retry_now'; orderId: string },
-  act: () => Promise<{ outcome: string; details?: Record<string, unknown> }>,
-): Promise<void> {
-  const actor = actorOf(principalOf(res));
-  try {
-    const { outcome, details } = await act();
-    await audit.record({ actor, ...entry, outcome, ...(details ? { details } : {}) });
-  } catch (error) {
-    // With MongoDB gone the entry cannot be written either; trying would only hold the 503 back longer.
-    if (!isDatabaseUnavailable(error)) await audit.record({ actor, ...entry, outcome: error instanceof AppError ? error.code : 'error' });
-    throw error;
-  }
 }
