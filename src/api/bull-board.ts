@@ -80,10 +80,21 @@ const sessionWithoutCsrfHeader: RequestHandler = (req, _res, next) => {
  * edited data could corrupt a job mid-attempt. Retry is turned off in the UI too; Promote ("run now")
  * stays, since it only moves a waiting job forward.
  */
-const PROVISION_WRITES = new RegExp(`^/api/queues/${PROVISION_QUEUE}/(add|retry/[^/]+|[^/]+/retry|[^/]+/update-data)$`);
+const PROVISION_WRITES = new RegExp(`^/api/queues/${PROVISION_QUEUE}/(add|retry/[^/]+|[^/]+/retry|[^/]+/update-data)$`, 'i');
+
+/** The path as bull-board's router will see it: decoded, without trailing slashes (it matches case-insensitively). */
+function routedPath(path: string): string {
+  let decoded: string;
+  try {
+    decoded = decodeURIComponent(path);
+  } catch {
+    decoded = path;
+  }
+  return decoded.replace(/\/+$/, '');
+}
 
 const guardProvisionQueue: RequestHandler = (req, _res, next) => {
-  if (SAFE_METHODS.has(req.method) || !PROVISION_WRITES.test(req.path)) return next();
+  if (SAFE_METHODS.has(req.method) || !PROVISION_WRITES.test(routedPath(req.path))) return next();
   next(
     new ActionNotAllowedError(
       'Provision jobs are retried through the order (POST /api/orders/{orderId}/provision, or Retry on the admin page), never from bull-board: that keeps one live job per order.',

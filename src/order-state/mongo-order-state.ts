@@ -24,6 +24,7 @@ const SNAPSHOT_FIELDS = {
   attemptDeaths: 1,
   updatedAt: 1,
   lastProvisionAttempt: 1,
+  attempts: { $slice: -1 },
 } as const;
 
 type StoredOrder = Pick<Order, '_id' | keyof typeof SNAPSHOT_FIELDS>;
@@ -46,7 +47,13 @@ export function toSnapshot(order: StoredOrder): OrderSnapshot {
     attemptDeaths: order.attemptDeaths ?? 0,
     updatedAt: order.updatedAt ?? null,
     lastProvisionAttempt: order.lastProvisionAttempt ?? null,
+    lastAttempt: lastOf(order.attempts),
   };
+}
+
+function lastOf(attempts: AttemptRecord[] | undefined): OrderSnapshot['lastAttempt'] {
+  const last = attempts?.at(-1);
+  return last ? { jobId: last.jobId, outcome: last.outcome } : null;
 }
 
 /** The attempt history grows by one entry and keeps the newest MAX_ATTEMPT_HISTORY. */
@@ -77,9 +84,13 @@ function leaves(transition: OrderTransition): { provisioningStatus?: string } {
 
 /** The order-state module over MongoDB: each transition one conditional update of one document. */
 export function createMongoOrderState(orders: OrderModel): OrderState {
-  /** Applies a fenced transition, or throws StaleAttemptError when a newer attempt holds the order. */
+  /**
+   * Applies a fenced transition, or throws StaleAttemptError when a newer attempt holds the order (or,
+   * for the writes that go on with a purchase, the web app cancelled it meanwhile).
+   */
   async function fenced(transition: OrderTransition, orderId: string, fence: number, update: OrderUpdate): Promise<void> {
-    const result = await orders.updateOne({ _id: orderId, fence, ...startsFrom(transition) }, update);
+    const paidOnly = transition === 'markActive' || transition === 'storePurchase' ? { status: { $in: PAID_STATUSES } } : {};
+    const result = await orders.updateOne({ _id: orderId, fence, ...startsFrom(transition), ...paidOnly }, update);
     if (result.matchedCount === 0) throw new StaleAttemptError(`Order ${orderId} was taken by a newer attempt`);
   }
 

@@ -41,6 +41,8 @@ export interface OrderSnapshot {
   /** The last write of any kind (orders the web app wrote may lack it). */
   updatedAt: Date | null;
   lastProvisionAttempt: Date | null;
+  /** The newest entry of the attempt history: which job, and how it ended. */
+  lastAttempt: Pick<AttemptRecord, 'jobId' | 'outcome'> | null;
 }
 
 /** The result of a successful attempt, ready to store (credentials already encrypted). */

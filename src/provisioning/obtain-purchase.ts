@@ -100,9 +100,18 @@ async function buy(ctx: AttemptContext, order: OrderSnapshot, generation: number
   return purchase;
 }
 
-/** No answer to a buy (timeout, connection lost): the provider may have taken it all the same. */
+/** A gateway's word for "the provider did not answer in time": behind it, the buy may be going on. */
+const GATEWAY_STATUSES = new Set([502, 504, 524]);
+
+/**
+ * No usable answer to a buy: a timeout, a lost connection, a gateway's 502/504/524, or a success whose
+ * body we could not read. The provider may have taken it all the same.
+ */
 function answerUnknown(error: unknown): boolean {
-  return error instanceof ProviderError && (error.kind === 'timeout' || (error.kind === 'transient' && error.details.status === undefined));
+  if (!(error instanceof ProviderError)) return false;
+  if (error.kind === 'timeout') return true;
+  const status = error.details.status;
+  return error.kind === 'transient' && (status === undefined || GATEWAY_STATUSES.has(status) || (status >= 200 && status <= 299));
 }
 
 /** Looks the purchase up until it appears or the grace passes; lookup errors just mean "not yet". */

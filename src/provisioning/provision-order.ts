@@ -144,7 +144,8 @@ export async function provisionOrder(payload: ProvisionPayload, deps: ProvisionD
   const outcome = payload.poll ? await continuePolling(payload, payload.poll, deps, log) : await startAttempt(payload, deps, log);
   // Past the point where the earlier runs died: only deaths in a row, with no progress between, point
   // to an attempt that kills its worker (a worker killed for another reason takes innocent jobs along).
-  if (payload.newDeaths && (outcome.kind === 'park' || outcome.kind === 'postpone' || outcome.kind === 'retry')) await deps.orders.clearDeaths(payload.orderId);
+  // (A postponement is no progress: the run took nothing, and the next may die where the last did.)
+  if (payload.newDeaths && (outcome.kind === 'park' || outcome.kind === 'retry')) await deps.orders.clearDeaths(payload.orderId);
   return outcome;
 }
 
@@ -152,8 +153,12 @@ async function startAttempt(payload: ProvisionPayload, deps: ProvisionDeps, log:
   const now = deps.clock.now();
   const order = await deps.orders.load(payload.orderId);
   const decision = decideProvision(order, null, now);
-  if (!order || decision.kind !== 'enqueue') {
-    const why = decision.kind === 'not_provisionable' ? decision.message : decision.kind;
+  // This very job failed the order already (a step run again after MongoDB lost the answer to that
+  // write): the failure stands until someone asks again.
+  const failedByThisJob = order?.provisioningStatus === 'failed' && order.lastAttempt?.jobId === payload.jobId && order.lastAttempt.outcome === 'failed';
+  if (!order || decision.kind !== 'enqueue' || failedByThisJob) {
+    const why = failedByThisJob ? 'already failed by this job' : decision.kind === 'not_provisionable' ? decision.message : decision.kind;
+    if (failedByThisJob) return { kind: 'done', outcome: 'skipped', why };
     if (order) await deps.orders.recordSkip(order.id, attemptRecord(payload, now, now, 'skipped', why));
     log.info({ why }, 'nothing to provision');
     return { kind: 'done', outcome: 'skipped', why };
@@ -169,11 +174,11 @@ async function startAttempt(payload: ProvisionPayload, deps: ProvisionDeps, log:
     }
     lock = await deps.locks.tryAcquire(order.packageName, { id: payload.jobId, queued: payload.lockWaitSince !== undefined });
     if (!lock) return waitForLock(deps, order, payload, now, order.packageName);
-    deps.observe?.lockAcquired?.(order.packageName, now.getTime() - (payload.lockWaitSince ?? now).getTime());
   }
 
   let keepLock = false;
   try {
+    if (lock) deps.observe?.lockAcquired?.(lock.packageName, now.getTime() - (payload.lockWaitSince ?? now).getTime());
     // The wait is over: a worker that dies from here on must not leave the next run an old wait to count.
     if (lock) await deps.job.lockHeld();
     const fence = await deps.orders.take(order, now);
@@ -412,7 +417,8 @@ async function rateLimitPause(
   const now = deps.clock.now();
   const rateLimit: RateLimitWait = payload.rateLimit ?? { since: now, message: `${provider} asked us to slow down (HTTP 429)` };
   const waitedMs = now.getTime() - rateLimit.since.getTime();
-  const outcome: ProvisionOutcome = { kind: 'postpone', delayMs: remaining, rateLimit };
+  // A wait for the package lock goes on through the pause: its clock and its place in line are kept.
+  const outcome: ProvisionOutcome = { kind: 'postpone', delayMs: remaining, rateLimit, ...(payload.lockWaitSince ? { lockWaitSince: payload.lockWaitSince } : {}) };
   if (waitedMs + remaining > deps.settings.rateLimitMaxWaitMs) {
     return { exceeded: `${rateLimit.message} (rate limited for ${Math.round(waitedMs / 1000)} s, limit ${Math.round(deps.settings.rateLimitMaxWaitMs / 1000)} s)`, outcome };
   }

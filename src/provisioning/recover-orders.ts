@@ -3,6 +3,7 @@ import type { Alerts } from '../alerts/alerts';
 import type { AuditLog } from '../audit/audit-log';
 import type { EventDispatch } from '../events/order-events';
 import { ProvisionInProgressError, QueueUnavailableError } from '../domain/errors';
+import { isActiveWithIp } from '../domain/statuses';
 import type { OrderSnapshot, OrderState } from '../order-state/order-state';
 import { findLiveProvisionJob, type ProvisionQueue } from '../queue/provision-queue';
 import { requestProvision } from './request-provision';
@@ -38,6 +39,8 @@ export async function recoverOrders(deps: RecoverDeps): Promise<RecoverySummary>
   let batch: OrderSnapshot[] = [];
   // Every request marks the order `queued` (the webhook before enqueuing), so unfinished means queued or provisioning.
   for await (const order of deps.orders.unfinished()) {
+    // Active with an IP is done, whatever its provisioning status says (an order the web app wrote so).
+    if (isActiveWithIp(order)) continue;
     batch.push(order);
     if (batch.length === BATCH) {
       await recoverBatch(deps, batch, now, summary);

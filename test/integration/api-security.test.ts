@@ -93,6 +93,11 @@ describe('bull-board writes', () => {
       ['PUT', '/admin/queues/api/queues/provision/retry/failed'],
       ['POST', '/admin/queues/api/queues/provision/add'],
       ['PATCH', `/admin/queues/api/queues/provision/${jobId}/update-data`],
+      // The same, spelled as bull-board's router would still take them.
+      ['PUT', `/admin/queues/api/queues/provision/${jobId}/retry/`],
+      ['POST', '/admin/queues/api/queues/provision/add/'],
+      ['POST', '/admin/queues/API/queues/PROVISION/add'],
+      ['POST', '/admin/queues/api/queues/%70rovision/add'],
     ];
     for (const [method, path] of paths) {
       const answer = await api.json(path, { method, headers: { 'content-type': 'application/json' }, body: JSON.stringify({ name: 'x', data: { orderId } }) });

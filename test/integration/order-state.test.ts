@@ -120,6 +120,15 @@ describe.each(implementations)('order state (%s)', (_name, make) => {
     expect(await load(id)).toMatchObject({ provisioningStatus: 'active' });
   });
 
+  it('an order cancelled mid-attempt takes no purchase and is never made active', async () => {
+    const id = await s.insert();
+    const fence = (await s.state.take(await load(id), new Date())) as number;
+    await cancel(s, id);
+    await expect(s.state.storePurchase(id, fence, 'srv_1')).rejects.toBeInstanceOf(StaleAttemptError);
+    await expect(s.state.markActive(id, fence, { ipAddress: '10.0.0.1', credentialsEncrypted: null }, attempt('active'))).rejects.toBeInstanceOf(StaleAttemptError);
+    expect(await load(id)).toMatchObject({ status: 'cancelled', ipAddress: null });
+  });
+
   it('forgetting a purchase, or giving it up on failure, clears the reference and starts a new generation', async () => {
     const id = await s.insert();
     const fence = (await s.state.take(await load(id), new Date())) as number;
@@ -258,6 +267,13 @@ describe.each(implementations)('order state (%s)', (_name, make) => {
     expect(ids).not.toContain(unpaid);
   });
 });
+
+/** The web app cancels an order (its own field, written as it writes it). */
+async function cancel(s: Subject, id: string): Promise<void> {
+  const memory = (s.state as ReturnType<typeof createMemoryOrderState>).orders;
+  if (memory) (memory.get(id) as { status: string }).status = 'cancelled';
+  else await db.orders.collection.updateOne({ _id: new Types.ObjectId(id) }, { $set: { status: 'cancelled' } });
+}
 
 /** The attempt numbers in an order's history, oldest first, as each implementation stores it. */
 async function historyOf(s: Subject, id: string): Promise<number[]> {

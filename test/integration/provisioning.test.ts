@@ -220,6 +220,16 @@ describe('provisioning pipeline', () => {
     await expect(request(config, queue, orderId)).resolves.toMatchObject({ outcome: 'queued' });
   });
 
+  it('the sweeper leaves alone an order that is active with an IP, whatever its provisioning status says', async () => {
+    const config = p.config({ STUCK_AFTER_MS: '1000' });
+    const queue = p.queue(config);
+    const orderId = await p.createOrder({ status: 'active', ipAddress: '10.9.9.9', provisioningStatus: 'queued' });
+    await p.db.orders.collection.updateOne({ _id: (await p.order(orderId))._id }, { $set: { updatedAt: new Date(Date.now() - 60_000) } });
+    const summary = await recoverOrders({ orders: p.db.orderState, queue, logger, stuckAfterMs: config.worker.stuckAfterMs });
+    expect(summary).toEqual({ checked: 0, reenqueued: 0, failed: 0 });
+    expect(await p.order(orderId)).toMatchObject({ status: 'active', provisioningStatus: 'queued', attempts: [] });
+  });
+
   it('the sweeper looks at every unfinished order, not just a first batch', async () => {
     const config = p.config();
     const queue = p.queue(config);

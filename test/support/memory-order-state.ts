@@ -12,7 +12,7 @@ import {
 } from '../../src/order-state/order-state';
 
 /** An order as the in-memory state keeps it: the snapshot plus what the views show. */
-export interface MemoryOrder extends OrderSnapshot {
+export interface MemoryOrder extends Omit<OrderSnapshot, 'lastAttempt'> {
   outbox: OutboxEvent[];
   provisioningError: string | null;
   nextAttemptAt: Date | null;
@@ -49,6 +49,7 @@ export function createMemoryOrderState(options: { now?: () => Date } = {}): Orde
     attemptDeaths: order.attemptDeaths,
     updatedAt: order.updatedAt,
     lastProvisionAttempt: order.lastProvisionAttempt,
+    lastAttempt: order.attempts.length > 0 ? { jobId: (order.attempts.at(-1) as AttemptRecord).jobId, outcome: (order.attempts.at(-1) as AttemptRecord).outcome } : null,
   });
 
   /** Applies `change` and stamps the write, as mongoose's timestamps do. */
@@ -65,7 +66,8 @@ export function createMemoryOrderState(options: { now?: () => Date } = {}): Orde
 
   const fenced = (transition: OrderTransition, orderId: string, fence: number): MemoryOrder => {
     const order = orders.get(orderId);
-    if (!order || order.fence !== fence || !allows(transition, order.provisioningStatus)) {
+    const paidOnly = transition === 'markActive' || transition === 'storePurchase';
+    if (!order || order.fence !== fence || !allows(transition, order.provisioningStatus) || (paidOnly && !PAID_STATUSES.includes(order.status))) {
       throw new StaleAttemptError(`Order ${orderId} was taken by a newer attempt`);
     }
     return order;

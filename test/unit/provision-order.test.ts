@@ -198,7 +198,7 @@ describe('provisionOrder: failures', () => {
     expect(t.stored()).toMatchObject({ provisioningStatus: 'failed', purchaseGeneration: 1, providerReference: null });
     // The Retry buys under the new key.
     t.stored().status = 'paid';
-    expect(await t.runToEnd(t.payload({ reason: 'admin' }))).toMatchObject({ kind: 'done', outcome: 'active' });
+    expect(await t.runToEnd(t.payload({ reason: 'admin', jobId: 'job-2' }))).toMatchObject({ kind: 'done', outcome: 'active' });
     expect(t.smartvps.calls.filter((c) => c.op === 'buy').map((c) => c.arg)).toEqual([`order-${ORDER_ID}-0`, `order-${ORDER_ID}-1`]);
   });
 
@@ -243,6 +243,39 @@ describe('provisionOrder: failures', () => {
     expect(await t.runToEnd({ ...t.payload(), poll: parked.poll })).toMatchObject({ kind: 'done', outcome: 'active' });
     expect(t.smartvps.calls.filter((c) => c.op === 'buy')).toHaveLength(1);
     expect(t.stored().providerReference).toBe('moved');
+  });
+
+  it('a gateway’s 504 to a buy is an unknown answer too: looked for during the grace, under the lock', async () => {
+    const t = setup();
+    const buy = t.smartvps.buy.bind(t.smartvps);
+    t.smartvps.buy = async (request) => {
+      await buy(request);
+      throw providerError('buy', 'transient', 504);
+    };
+    expect(await t.runToEnd()).toMatchObject({ kind: 'done', outcome: 'active' });
+    expect(t.smartvps.buys()).toHaveLength(1);
+  });
+
+  it('a step run again after MongoDB lost the answer to its failing write leaves the order failed', async () => {
+    const t = setup();
+    t.smartvps.script('buy', providerError('buy', 'permanent', 422));
+    expect(await provisionOrder(t.payload(), t.world.deps)).toMatchObject({ kind: 'fail' });
+    const calls = t.smartvps.calls.length;
+    expect(await provisionOrder(t.payload(), t.world.deps)).toEqual({ kind: 'done', outcome: 'skipped', why: 'already failed by this job' });
+    expect(t.smartvps.calls).toHaveLength(calls);
+    expect(t.stored()).toMatchObject({ provisioningStatus: 'failed', fence: 1 });
+    // Another job (an admin's Retry) does take it.
+    expect(await provisionOrder(t.payload({ jobId: 'job-2', reason: 'admin' }), t.world.deps)).toMatchObject({ kind: 'park' });
+  });
+
+  it('an order the web app cancelled while its purchase was building is not made active; the attempt stops and frees the lock', async () => {
+    const t = setup();
+    const parked = await provisionOrder(t.payload(), t.world.deps);
+    if (parked.kind !== 'park') throw new Error('expected a park');
+    t.stored().status = 'cancelled';
+    expect(await t.runToEnd({ ...t.payload(), poll: parked.poll })).toEqual({ kind: 'abort', why: 'superseded' });
+    expect(t.stored()).toMatchObject({ status: 'cancelled', provisioningStatus: 'provisioning' });
+    expect(t.locks.holders.size).toBe(0);
   });
 
   it('a timed-out buy is looked for during the grace, still under the lock, and goes on when found', async () => {
@@ -304,6 +337,13 @@ describe('provisionOrder: a provider asking to slow down (429)', () => {
     expect(await provisionOrder(t.payload(), t.world.deps)).toMatchObject({ kind: 'postpone', delayMs: 1_000 });
   });
 
+  it('a provider pause during a lock wait keeps the wait’s start', async () => {
+    const t = setup();
+    await t.world.deps.pauses.pause('smartvps', 7_000);
+    const since = new Date(t.world.clock.now().getTime() - 60_000);
+    expect(await provisionOrder(t.payload({ lockWaitSince: since }), t.world.deps)).toMatchObject({ kind: 'postpone', lockWaitSince: since });
+  });
+
   it('other jobs of a paused provider wait without calling it', async () => {
     const t = setup();
     await t.world.deps.pauses.pause('smartvps', 7_000);
@@ -360,7 +400,12 @@ describe('provisionOrder: shutdown and dead workers', () => {
     expect(t.stored()).toMatchObject({ attemptDeaths: 0, attempts: [expect.objectContaining({ outcome: 'died' })] });
     expect(t.world.jobEvents).toContain('deathsRecorded');
 
-    t.stored().attemptDeaths = 1;
+    // A run that only finds the lock busy made no progress: the deaths stay counted.
+    t.locks.holders.set('103.101', 'another-holder');
+    expect(await provisionOrder(t.payload({ newDeaths: 1, lockWaitSince: t.world.clock.now() }), t.world.deps)).toMatchObject({ kind: 'postpone' });
+    expect(t.stored().attemptDeaths).toBe(1);
+    t.locks.holders.clear();
+
     const last = await provisionOrder(t.payload({ newDeaths: MAX_ATTEMPT_DEATHS - 1 }), t.world.deps);
     expect(last).toMatchObject({ kind: 'fail', error: expect.stringMatching(/died with its worker 3 times/) });
     expect(t.stored()).toMatchObject({ provisioningStatus: 'failed', attemptDeaths: 0 });
