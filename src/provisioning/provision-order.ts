@@ -176,8 +176,7 @@ async function startAttempt(payload: ProvisionPayload, deps: ProvisionDeps, log:
     if (!lock) return waitForLock(deps, order, payload, now, order.packageName);
   }
 
-  let keepLock = false;
-  try {
+  return holdingLock(lock, log, async () => {
     if (lock) deps.observe?.lockAcquired?.(lock.packageName, now.getTime() - (payload.lockWaitSince ?? now).getTime());
     // The wait is over: a worker that dies from here on must not leave the next run an old wait to count.
     if (lock) await deps.job.lockHeld();
@@ -199,7 +198,18 @@ async function startAttempt(payload: ProvisionPayload, deps: ProvisionDeps, log:
       lock,
     };
     ctx.log.info({ provider: order.provider, packageName: order.packageName }, 'provisioning');
-    const outcome = await runFirstStep(ctx, order);
+    return runFirstStep(ctx, order);
+  });
+}
+
+/**
+ * Runs a step under the package lock (if any): the lock is kept, in Redis, only when the step parks for
+ * a later one to resume; whatever else the step ends in, or throws, releases it.
+ */
+async function holdingLock(lock: HeldLock | null, log: Logger, step: () => Promise<ProvisionOutcome>): Promise<ProvisionOutcome> {
+  let keepLock = false;
+  try {
+    const outcome = await step();
     keepLock = outcome.kind === 'park';
     return outcome;
   } finally {
@@ -236,15 +246,10 @@ async function continuePolling(payload: ProvisionPayload, step: PollStep, deps: 
     acceptedAt: step.acceptedAt,
     lock,
   };
-  let keepLock = false;
-  try {
+  return holdingLock(lock, log, async () => {
     const paused = await deps.pauses.remainingMs(step.provider);
-    const outcome = paused > 0 ? await park(ctx, step.reference, step.pollsMade, paused, payload.rateLimit) : await pollOnce(ctx, step);
-    keepLock = outcome.kind === 'park';
-    return outcome;
-  } finally {
-    if (lock && !keepLock) await lock.release().catch((error: unknown) => log.warn({ err: error }, 'package lock release failed; it expires by its TTL'));
-  }
+    return paused > 0 ? park(ctx, step.reference, step.pollsMade, paused, payload.rateLimit) : pollOnce(ctx, step);
+  });
 }
 
 async function pollOnce(ctx: AttemptContext, step: PollStep): Promise<ProvisionOutcome> {
