@@ -10,7 +10,6 @@ import { loadavg } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Redis } from 'ioredis';
-import { Types } from 'mongoose';
 import { Webhook } from 'standardwebhooks';
 import { startApiServer, type ApiServer } from '../../src/api/start-api';
 import { DEV_DEFAULTS, loadConfig } from '../../src/config';
@@ -32,6 +31,7 @@ import { createProvisionQueue, findLiveProvisionJob, type ProvisionQueue } from 
 import { createRedis } from '../../src/queue/redis';
 import { useIntegrationEnv } from '../support/integration';
 import { waitFor } from '../support/wait-for';
+import { pendingOrders } from '../support/fault-checks';
 import { watchOrphans } from './orphan-watch';
 import { createWorkerFleet, type WorkerFleet } from './worker-fleet';
 
@@ -251,17 +251,7 @@ it('never buys twice, never loses a paid order, never leaks a credential', async
   const violations: string[] = [];
 
   // 300 pending orders, as the web app writes them.
-  const docs = Array.from({ length: ORDER_COUNT }, (_, i) => {
-    const hostycare = i % HOSTYCARE_EVERY === 0;
-    return {
-      _id: new Types.ObjectId(),
-      status: 'pending' as const,
-      provider: hostycare ? ('hostycare' as const) : ('smartvps' as const),
-      packageName: hostycare ? null : (PACKAGES[i % PACKAGES.length] as string),
-      plan: hostycare ? 'vps-2' : '4gb',
-      os: 'ubuntu-22.04',
-    };
-  });
+  const docs = pendingOrders(ORDER_COUNT, PACKAGES, HOSTYCARE_EVERY);
   await db.orders.insertMany(docs);
   const orderIds = shuffle(docs.map((doc) => String(doc._id)));
   const paidDuringOutage = orderIds.slice(0, PAID_DURING_OUTAGE);

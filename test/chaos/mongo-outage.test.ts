@@ -9,13 +9,12 @@
  */
 import { join } from 'node:path';
 import { loadavg } from 'node:os';
-import { Types } from 'mongoose';
 import { DEV_DEFAULTS } from '../../src/config';
 import { connectDatabase, type Database } from '../../src/db/connection';
 import type { Order } from '../../src/db/order-model';
 import { startSimulator, type RunningSimulator, type SimulatorFaults } from '../../dev/simulator/simulator';
 import { spawnApi, type ApiProcess } from '../support/api-process';
-import { checkSettlement, saveArtifacts, seconds } from '../support/fault-checks';
+import { checkSettlement, saveArtifacts, seconds, pendingOrders } from '../support/fault-checks';
 import { useIntegrationEnv } from '../support/integration';
 import { createPaymentSender, type Delivery, type PaymentSender } from '../support/payment-sender';
 import { startTcpProxy, type TcpProxy } from '../support/tcp-proxy';
@@ -150,25 +149,11 @@ async function probeUntil(until: number, orderId: string): Promise<Probe[]> {
   return probes;
 }
 
-function newOrders(count: number): { _id: Types.ObjectId; status: 'pending'; provider: 'smartvps' | 'hostycare'; packageName: string | null; plan: string; os: string }[] {
-  return Array.from({ length: count }, (_, i) => {
-    const hostycare = i % HOSTYCARE_EVERY === 0;
-    return {
-      _id: new Types.ObjectId(),
-      status: 'pending' as const,
-      provider: hostycare ? ('hostycare' as const) : ('smartvps' as const),
-      packageName: hostycare ? null : (PACKAGES[i % PACKAGES.length] as string),
-      plan: hostycare ? 'vps-2' : '4gb',
-      os: 'ubuntu-22.04',
-    };
-  });
-}
-
 async function runOutage(form: 'hang' | 'refuse'): Promise<void> {
   const t0 = Date.now();
   const violations: string[] = [];
   const before = simulator.stats();
-  const docs = newOrders(ORDERS_PER_FORM);
+  const docs = pendingOrders(ORDERS_PER_FORM, PACKAGES, HOSTYCARE_EVERY);
   await db.orders.insertMany(docs);
   const ids = docs.map((doc) => String(doc._id));
   const paidBefore = ids.slice(0, ORDERS_PER_FORM / 2);

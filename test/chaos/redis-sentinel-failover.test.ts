@@ -11,7 +11,6 @@
 import { join } from 'node:path';
 import { loadavg } from 'node:os';
 import type { Redis } from 'ioredis';
-import { Types } from 'mongoose';
 import { DEV_DEFAULTS, loadConfig } from '../../src/config';
 import { connectDatabase, type Database } from '../../src/db/connection';
 import type { Order } from '../../src/db/order-model';
@@ -19,7 +18,7 @@ import { startSimulator, type RunningSimulator, type SimulatorFaults } from '../
 import { createProvisionQueue, type ProvisionQueue } from '../../src/queue/provision-queue';
 import { createRedis } from '../../src/queue/redis';
 import { spawnApi, type ApiProcess } from '../support/api-process';
-import { checkSettlement, saveArtifacts, seconds } from '../support/fault-checks';
+import { checkSettlement, saveArtifacts, seconds, pendingOrders } from '../support/fault-checks';
 import { useIntegrationEnv } from '../support/integration';
 import { createPaymentSender, type Delivery } from '../support/payment-sender';
 import { startSentinelGroup, type RedisNode, type SentinelGroup } from '../support/redis-sentinel';
@@ -102,20 +101,6 @@ afterAll(() => {
   saveArtifacts('redis-sentinel', { 'workers.log': fleet?.output() ?? '', 'api.log': api?.output() ?? '', 'redis.log': group?.output() ?? '' });
 });
 
-function newOrders(count: number): { _id: Types.ObjectId; status: 'pending'; provider: 'smartvps' | 'hostycare'; packageName: string | null; plan: string; os: string }[] {
-  return Array.from({ length: count }, (_, i) => {
-    const hostycare = i % HOSTYCARE_EVERY === 0;
-    return {
-      _id: new Types.ObjectId(),
-      status: 'pending' as const,
-      provider: hostycare ? ('hostycare' as const) : ('smartvps' as const),
-      packageName: hostycare ? null : (PACKAGES[i % PACKAGES.length] as string),
-      plan: hostycare ? 'vps-2' : '4gb',
-      os: 'ubuntu-22.04',
-    };
-  });
-}
-
 async function countActive(ids: string[]): Promise<number> {
   return db.orders.countDocuments({ _id: { $in: ids }, provisioningStatus: 'active' });
 }
@@ -124,7 +109,7 @@ it('the primary SIGKILLed under load: every order active, bought once, never two
   const t0 = Date.now();
   const violations: string[] = [];
   const sender = createPaymentSender({ apiUrl: api.url, secret: WEBHOOK_SECRET });
-  const docs = newOrders(ORDER_COUNT);
+  const docs = pendingOrders(ORDER_COUNT, PACKAGES, HOSTYCARE_EVERY);
   await db.orders.insertMany(docs);
   const ids = docs.map((doc) => String(doc._id));
 
@@ -177,7 +162,7 @@ it('the primary SIGKILLed under load: every order active, bought once, never two
   const replicas = group.dataNodes.filter((node: RedisNode) => node !== newPrimary && !node.exited);
   for (const replica of replicas) group.pause(replica);
   const pausedAt = Date.now();
-  const [held] = newOrders(2).filter((doc) => doc.provider === 'smartvps');
+  const [held] = pendingOrders(2, PACKAGES, HOSTYCARE_EVERY).filter((doc) => doc.provider === 'smartvps');
   if (!held) throw new Error('no SmartVPS order to hold');
   await db.orders.insertMany([held]);
   const heldId = String(held._id);

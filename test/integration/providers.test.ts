@@ -5,6 +5,7 @@ import { SIMULATOR_API_KEYS, startSimulator, type RunningSimulator } from '../..
 import { createHostycareClient, createProviderClients, createSmartVpsClient } from '../../src/providers';
 import { ProviderError } from '../../src/providers/provider-error';
 import type { ProviderCallObserver, ProviderClient, ProviderName, PurchaseRequest } from '../../src/providers/types';
+import { providerErrorOf, rejectionOf } from '../support/rejections';
 import { waitFor } from '../support/wait-for';
 
 const LABELS: Record<ProviderName, string> = { smartvps: 'SmartVPS', hostycare: 'Hostycare' };
@@ -50,22 +51,6 @@ function purchaseRequest(overrides: Partial<PurchaseRequest> = {}): PurchaseRequ
   orderCounter += 1;
   const orderReference = `order-${orderCounter}`;
   return { orderReference, idempotencyKey: `buy-${orderReference}`, plan: '4gb', os: 'ubuntu-22.04', packageName: '103.101', ...overrides };
-}
-
-/** The rejection of `promise`; fails the test when it resolves. */
-async function rejectionOf(promise: Promise<unknown>): Promise<unknown> {
-  try {
-    await promise;
-  } catch (error) {
-    return error;
-  }
-  throw new Error('expected the call to fail');
-}
-
-async function providerErrorOf(promise: Promise<unknown>): Promise<ProviderError> {
-  const error = await rejectionOf(promise);
-  if (!(error instanceof ProviderError)) throw new Error(`expected a ProviderError, got ${String(error)}`);
-  return error;
 }
 
 describe.each(['smartvps', 'hostycare'] as const)('%s adapter against the simulator', (provider) => {

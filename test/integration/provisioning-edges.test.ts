@@ -25,12 +25,7 @@ function request(queue: ProvisionQueue, orderId: string, reason: 'payment' | 'ad
   return requestProvision({ orders: p.db.orderState, queue, logger }, orderId, reason);
 }
 
-async function untilStatus(orderId: string, status: string, timeoutMs = 15_000) {
-  return waitFor(async () => {
-    const order = await p.order(orderId);
-    return order.provisioningStatus === status ? order : null;
-  }, { timeoutMs, message: `order ${orderId} to become ${status}` });
-}
+const untilStatus = (orderId: string, status: string, timeoutMs?: number) => p.untilStatus(orderId, status, timeoutMs);
 
 async function killed(child: ChildProcess): Promise<void> {
   child.kill('SIGKILL');

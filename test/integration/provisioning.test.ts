@@ -23,12 +23,7 @@ function request(config: Config, queue: ProvisionQueue, orderId: string, reason:
   return requestProvision({ orders: p.db.orderState, queue, logger }, orderId, reason);
 }
 
-async function untilStatus(orderId: string, status: string, timeoutMs = 15_000) {
-  return waitFor(async () => {
-    const order = await p.order(orderId);
-    return order.provisioningStatus === status ? order : null;
-  }, { timeoutMs, message: `order ${orderId} to become ${status}` });
-}
+const untilStatus = (orderId: string, status: string, timeoutMs?: number) => p.untilStatus(orderId, status, timeoutMs);
 
 describe('provisioning pipeline', () => {
   it('provisions a paid SmartVPS order to active with an IP and encrypted credentials, buying once', async () => {

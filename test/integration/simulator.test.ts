@@ -11,9 +11,9 @@ import {
   type RunningSimulator,
 } from '../../dev/simulator/simulator';
 import { createHostycareClient, createSmartVpsClient } from '../../src/providers';
-import { ProviderError } from '../../src/providers/provider-error';
 import type { ProviderClient, ProviderName, PurchaseRequest } from '../../src/providers/types';
 import { useIntegrationEnv } from '../support/integration';
+import { providerErrorOf, rejectionOf } from '../support/rejections';
 import { waitFor } from '../support/wait-for';
 
 const ROOT = join(__dirname, '..', '..');
@@ -42,21 +42,6 @@ function purchaseRequest(overrides: Partial<PurchaseRequest> = {}): PurchaseRequ
   orderCounter += 1;
   const orderReference = `sim-order-${orderCounter}`;
   return { orderReference, idempotencyKey: `buy-${orderReference}`, plan: '4gb', os: 'ubuntu-22.04', packageName: `pkg-${orderCounter}`, ...overrides };
-}
-
-async function rejectionOf(promise: Promise<unknown>): Promise<unknown> {
-  try {
-    await promise;
-  } catch (error) {
-    return error;
-  }
-  throw new Error('expected the call to fail');
-}
-
-async function providerErrorOf(promise: Promise<unknown>): Promise<ProviderError> {
-  const error = await rejectionOf(promise);
-  if (!(error instanceof ProviderError)) throw new Error(`expected a ProviderError, got ${String(error)}`);
-  return error;
 }
 
 /** How long `call` took, in ms, and what it returned. */

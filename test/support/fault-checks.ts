@@ -1,3 +1,4 @@
+import { Types } from 'mongoose';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { SimulatorStats } from '../../dev/simulator/simulator';
@@ -74,6 +75,25 @@ export function checkSettlement(orders: readonly Order[], stats: SimulatorStats,
   const concurrentBuys = Object.values(stats.concurrentBuyViolations).reduce((sum, n) => sum + n, 0);
   for (const [pkg, count] of Object.entries(stats.concurrentBuyViolations)) violations.push(`package ${pkg}: ${count} buys while another was processed`);
   return { violations, active, doubleBuys, concurrentBuys, lost: orders.length - active, attemptEntries, brokenHistories };
+}
+
+/** Pending orders as the web app writes them: every `hostycareEvery`-th a Hostycare one, the rest SmartVPS over `packages` in turn. */
+export function pendingOrders(
+  count: number,
+  packages: readonly string[],
+  hostycareEvery: number,
+): { _id: Types.ObjectId; status: 'pending'; provider: 'smartvps' | 'hostycare'; packageName: string | null; plan: string; os: string }[] {
+  return Array.from({ length: count }, (_, i) => {
+    const hostycare = i % hostycareEvery === 0;
+    return {
+      _id: new Types.ObjectId(),
+      status: 'pending' as const,
+      provider: hostycare ? ('hostycare' as const) : ('smartvps' as const),
+      packageName: hostycare ? null : (packages[i % packages.length] as string),
+      plan: hostycare ? 'vps-2' : '4gb',
+      os: 'ubuntu-22.04',
+    };
+  });
 }
 
 export function seconds(ms: number): string {

@@ -14,6 +14,7 @@ import { createProvisionQueue, type ProvisionQueue } from '../../src/queue/provi
 import { createRedis } from '../../src/queue/redis';
 import { startProvisionWorker, type RunningProvisionWorker } from '../../workers/provision.worker';
 import { useIntegrationEnv, type IntegrationEnv } from './integration';
+import { waitFor } from './wait-for';
 
 /** Shrunken times: the same variables production uses, scaled down for tests. */
 export const FAST_SETTINGS: Record<string, string> = {
@@ -49,6 +50,8 @@ export interface Pipeline {
   spawnWorker(config: Config, extraEnv?: Record<string, string>): Promise<ChildProcess>;
   createOrder(fields?: Partial<Order>): Promise<string>;
   order(orderId: string): Promise<Order>;
+  /** Waits until the order's provisioning status is `status`, and answers the order then. */
+  untilStatus(orderId: string, status: string, timeoutMs?: number): Promise<Order>;
 }
 
 /** A whole pipeline per test file: private Redis, fresh MongoDB database, the simulator over HTTP. */
@@ -172,6 +175,15 @@ export function usePipeline(): Pipeline {
     if (!order) throw new Error(`order ${orderId} not found`);
     return order;
   };
+
+  pipeline.untilStatus = (orderId, status, timeoutMs = 15_000) =>
+    waitFor(
+      async () => {
+        const order = await pipeline.order(orderId);
+        return order.provisioningStatus === status ? order : null;
+      },
+      { timeoutMs, message: `order ${orderId} to become ${status}` },
+    );
 
   return pipeline;
 }

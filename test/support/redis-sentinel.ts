@@ -116,28 +116,20 @@ export async function startSentinelGroup(options: SentinelGroupOptions = {}): Pr
     'logfile ""',
     'loglevel warning',
   ];
+  const dataNode = (port: number): string[] => [
+    ...common(port),
+    'save ""',
+    'appendonly no',
+    'maxmemory-policy noeviction',
+    'repl-diskless-sync yes',
+    'repl-diskless-sync-delay 0',
+    'repl-diskless-load on-empty-db',
+  ];
   try {
-    const primary = await launch('data', (port) => [
-      ...common(port),
-      'save ""',
-      'appendonly no',
-      'maxmemory-policy noeviction',
-      'repl-diskless-sync yes',
-      'repl-diskless-sync-delay 0',
-      'repl-diskless-load on-empty-db',
-    ]);
+    const primary = await launch('data', dataNode);
     const primaryPort = primary.node.port;
     for (let i = 0; i < replicaCount; i += 1) {
-      await launch('data', (port) => [
-        ...common(port),
-        'save ""',
-        'appendonly no',
-        'maxmemory-policy noeviction',
-        'repl-diskless-sync yes',
-        'repl-diskless-sync-delay 0',
-        'repl-diskless-load on-empty-db',
-        `replicaof 127.0.0.1 ${primaryPort}`,
-      ]);
+      await launch('data', (port) => [...dataNode(port), `replicaof 127.0.0.1 ${primaryPort}`]);
     }
     for (let i = 0; i < sentinelCount; i += 1) {
       await launch('sentinel', (port) => [
