@@ -366,11 +366,9 @@ async function handleFailure(ctx: AttemptContext, error: unknown, stage: 'first'
   const abandonPurchase = error instanceof PurchaseFailedError || (error instanceof ProviderError && !error.retryable && error.details.operation === 'buy');
   const permanent = error instanceof PurchaseFailedError || (error instanceof ProviderError && !error.retryable);
   if (permanent || payload.attempt >= payload.maxAttempts) {
-    const record = attemptRecord(payload, ctx.attemptStartedAt, now, 'failed', message);
-    await failFenced(ctx, { error: message, abandonPurchase }, record);
-    deps.observe?.attemptFinished?.('failed', ctx.providerName, record.durationMs);
+    const failed = await failTaken(ctx, now, { error: message, abandonPurchase });
     log.warn({ error: message, permanent }, 'provisioning failed');
-    return { kind: 'fail', error: message };
+    return failed;
   }
   const delayMs = deps.settings.backoffMs(payload.attempt);
   const record = attemptRecord(payload, ctx.attemptStartedAt, now, 'retrying', message);
@@ -396,12 +394,10 @@ async function rateLimited(ctx: AttemptContext, error: ProviderError, step: Poll
   const rateLimit: RateLimitWait = { since: payload.rateLimit?.since ?? now, message: error.message };
   const waitedMs = now.getTime() - rateLimit.since.getTime();
   if (waitedMs + waitMs > deps.settings.rateLimitMaxWaitMs) {
-    const message = `${error.message} (rate limited for ${Math.round(waitedMs / 1000)} s, limit ${Math.round(deps.settings.rateLimitMaxWaitMs / 1000)} s)`;
-    const record = attemptRecord(payload, ctx.attemptStartedAt, now, 'failed', message);
-    await failFenced(ctx, { error: message }, record);
-    deps.observe?.attemptFinished?.('failed', ctx.providerName, record.durationMs);
+    const message = rateLimitedTooLong(error.message, waitedMs, deps.settings.rateLimitMaxWaitMs);
+    const failed = await failTaken(ctx, now, { error: message });
     log.warn({ error: message }, 'provisioning failed: rate limited for too long');
-    return { kind: 'fail', error: message };
+    return failed;
   }
   log.warn({ error: error.message, waitMs }, 'provider asked us to slow down; pausing it');
   // Mid-poll the purchase is accepted: keep polling later, under the lock. Before it, give the attempt back.
@@ -409,6 +405,10 @@ async function rateLimited(ctx: AttemptContext, error: ProviderError, step: Poll
   const note = `${error.message}: waiting ${Math.ceil(waitMs / 1000)} s as the provider asked`;
   await deps.orders.deferAttempt(payload.orderId, ctx.fence, note, new Date(now.getTime() + waitMs)).catch(ignoreStale);
   return { kind: 'postpone', delayMs: waitMs, rateLimit };
+}
+
+function rateLimitedTooLong(message: string, waitedMs: number, limitMs: number): string {
+  return `${message} (rate limited for ${Math.round(waitedMs / 1000)} s, limit ${Math.round(limitMs / 1000)} s)`;
 }
 
 /** Before the take: the provider is paused (another job's 429); wait it out, or fail past the limit. */
@@ -425,7 +425,7 @@ async function rateLimitPause(
   // A wait for the package lock goes on through the pause: its clock and its place in line are kept.
   const outcome: ProvisionOutcome = { kind: 'postpone', delayMs: remaining, rateLimit, ...(payload.lockWaitSince ? { lockWaitSince: payload.lockWaitSince } : {}) };
   if (waitedMs + remaining > deps.settings.rateLimitMaxWaitMs) {
-    return { exceeded: `${rateLimit.message} (rate limited for ${Math.round(waitedMs / 1000)} s, limit ${Math.round(deps.settings.rateLimitMaxWaitMs / 1000)} s)`, outcome };
+    return { exceeded: rateLimitedTooLong(rateLimit.message, waitedMs, deps.settings.rateLimitMaxWaitMs), outcome };
   }
   return { outcome };
 }
@@ -443,12 +443,15 @@ async function waitForLock(deps: ProvisionDeps, order: OrderSnapshot, payload: P
 }
 
 /** Fails a taken attempt for good and sends the web app its event; a newer attempt's fence wins. */
-async function failFenced(ctx: AttemptContext, failure: FailureRecord, record: AttemptRecord): Promise<void> {
+async function failTaken(ctx: AttemptContext, now: Date, failure: FailureRecord): Promise<ProvisionOutcome> {
+  const record = attemptRecord(ctx.payload, ctx.attemptStartedAt, now, 'failed', failure.error);
   try {
     await ctx.deps.events.dispatch(ctx.payload.orderId, await ctx.deps.orders.fail(ctx.payload.orderId, ctx.fence, failure, record));
   } catch (error) {
     ignoreStale(error);
   }
+  ctx.deps.observe?.attemptFinished?.('failed', ctx.providerName, record.durationMs);
+  return { kind: 'fail', error: failure.error };
 }
 
 /** Fails an order before any attempt took it. */
@@ -474,11 +477,7 @@ async function countDeaths(payload: ProvisionPayload, deps: ProvisionDeps, log: 
   if (!order) return { kind: 'done', outcome: 'skipped', why: 'not_found' };
   const message = `Provisioning failed: the attempt died with its worker ${total} times in a row (a crash or kill while provisioning this order). Press Retry once the cause is fixed.`;
   if (payload.poll?.lockId && order.packageName) await (await deps.locks.resume(order.packageName, payload.poll.lockId))?.release();
-  const record = attemptRecord(payload, now, now, 'failed', message);
-  const eventId = await deps.orders.refuse(order, { error: message }, record);
-  if (eventId) await deps.events.dispatch(order.id, eventId);
-  deps.observe?.attemptFinished?.('failed', order.provider, 0);
-  return { kind: 'fail', error: message };
+  return refuse(deps, order, payload, now, message);
 }
 
 export function attemptRecord(payload: ProvisionPayload, startedAt: Date, now: Date, outcome: AttemptOutcome, error: string | null): AttemptRecord {
