@@ -1,4 +1,4 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { createConnection } from 'node:net';
 import { join } from 'node:path';
 import { waitFor } from '../support/wait-for';
@@ -48,6 +48,12 @@ function groupAlive(pid: number): boolean {
   }
 }
 
+/** The processes still in the group, for a failure message. */
+function groupProcesses(pid: number): string {
+  const all = spawnSync('ps', ['-e', '-o', 'pgid=,pid=,stat=,etime=,args='], { encoding: 'utf8' }).stdout.split('\n');
+  return all.filter((line) => line.trim().split(/\s+/)[0] === String(pid)).join('\n');
+}
+
 function portOpen(port: number): Promise<boolean> {
   return new Promise((resolve) => {
     const socket = createConnection({ host: '127.0.0.1', port });
@@ -95,7 +101,9 @@ describe('npm run dev', () => {
     const mongoPort = Number(new URL(printed.MongoDB).port);
     const stoppedAt = Date.now();
     process.kill(-pid, 'SIGTERM');
-    await waitFor(() => !groupAlive(pid), { timeoutMs: 10_000, message: 'every process of the dev stack gone' });
+    await waitFor(() => !groupAlive(pid), { timeoutMs: 10_000, message: 'every process of the dev stack gone' }).catch((error: unknown) => {
+      throw new Error(`${error instanceof Error ? error.message : String(error)}\n--- still running ---\n${groupProcesses(pid)}\n--- dev output ---\n${dev.output()}`);
+    });
     expect(Date.now() - stoppedAt).toBeLessThan(10_000);
     expect(await portOpen(redisPort)).toBe(false);
     expect(await portOpen(mongoPort)).toBe(false);
