@@ -1,15 +1,14 @@
-import { randomBytes } from 'node:crypto';
 import type { Queue } from 'bullmq';
 import express, { type RequestHandler } from 'express';
 import helmet from 'helmet';
 import type { Redis } from 'ioredis';
-import { pinoHttp } from 'pino-http';
 import { createAuditLog, type AuditLog } from '../audit/audit-log';
 import type { Config } from '../config';
 import type { Database } from '../db/connection';
 import type { Logger } from '../observability/logger';
 import { QUEUE_DEPTH_STATES, type Metrics } from '../observability/metrics';
 import type { ProvisionQueue } from '../queue/provision-queue';
+import { accessLog } from './access-log';
 import { adminUiRouter } from './admin-ui';
 import { authenticate, FailedAuthLimiter, type AuthContext } from './auth';
 import { BULL_BOARD_PATH, bullBoardRouter } from './bull-board';
@@ -55,33 +54,6 @@ function httpMetrics(metrics: Metrics): RequestHandler {
     });
     next();
   };
-}
-
-/** This process's random prefix and a counter: unique request ids without a random draw per request. */
-const REQUEST_ID_PREFIX = randomBytes(6).toString('base64url');
-let requestCounter = 0;
-const nextRequestId = () => `${REQUEST_ID_PREFIX}-${(requestCounter++).toString(36)}`;
-
-/**
- * One access-log line per request, with a request id (taken from `X-Request-Id` when a proxy set a sane
- * one, else made here, and sent back), method, path, status and duration. Never headers or bodies.
- */
-function accessLog(logger: Logger): RequestHandler {
-  return pinoHttp({
-    logger,
-    genReqId: (req, res) => {
-      const given = req.headers['x-request-id'];
-      const id = typeof given === 'string' && /^[\w.-]{1,64}$/.test(given) ? given : nextRequestId();
-      res.setHeader('X-Request-Id', id);
-      return id;
-    },
-    customLogLevel: (_req, res, error) => (error || res.statusCode >= 500 ? 'error' : res.statusCode >= 400 ? 'info' : 'debug'),
-    serializers: {
-      req: (req: { id: unknown; method: string; url: string }) => ({ id: req.id, method: req.method, path: req.url.split('?')[0] }),
-      res: (res: { statusCode: number }) => ({ status: res.statusCode }),
-    },
-    quietReqLogger: true,
-  });
 }
 
 /** The API: order routes and the admin page, payment webhooks, health, metrics, OpenAPI and bull-board. */
