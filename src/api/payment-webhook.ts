@@ -1,6 +1,7 @@
 import type { Logger } from 'pino';
 import type { AuditLog } from '../audit/audit-log';
 import type { Database } from '../db/connection';
+import type { WebhookEvent } from '../db/webhook-event-model';
 import { decidePayment } from '../domain/payment-decision';
 import type { Metrics } from '../observability/metrics';
 import { enqueueProvision, type ProvisionQueue } from '../queue/provision-queue';
@@ -28,7 +29,7 @@ function isDuplicateKeyError(error: unknown): boolean {
 /**
  * Applies a verified `payment.succeeded` event. The order is written first, durably and with
  * conditional updates, so replays and concurrent deliveries change it once; then the event is
- * recorded (the unique `webhookId` decides which delivery goes on); then the first attempt is
+ * recorded (the unique `webhookId` decides which delivery goes on) while the first attempt is
  * enqueued. If Redis is down the payment is still safe: the order says `queued` with
  * `provisionRequestedAt`, and the recovery sweeper enqueues it.
  */
@@ -37,17 +38,12 @@ export async function recordPayment(deps: PaymentWebhookDeps, event: PaymentEven
   const now = deps.now?.() ?? new Date();
   const log = logger.child({ webhookId: event.webhookId, orderId: event.orderId });
 
-  // Both reads at once: a replay is answered without a write, a first delivery waits one round trip less.
-  const [seen, loaded] = await Promise.all([db.webhookEvents.exists({ webhookId: event.webhookId }), db.orderState.load(event.orderId)]);
-  if (seen) {
-    metrics.webhooks.inc({ outcome: 'duplicate' });
-    return { received: true, duplicate: true };
-  }
-
   /** Records the event; false when another delivery of it got there first. */
   const recordEvent = async (outcome: 'processed' | 'ignored'): Promise<boolean> => {
     try {
-      await db.webhookEvents.create({ webhookId: event.webhookId, type: event.type, orderId: event.orderId, outcome, receivedAt: now });
+      // Through the driver: the document is complete and typed here, and this write is on every payment's path.
+      const record: WebhookEvent = { webhookId: event.webhookId, type: event.type, orderId: event.orderId, outcome, receivedAt: now };
+      await db.webhookEvents.collection.insertOne(record);
       return true;
     } catch (error) {
       if (isDuplicateKeyError(error)) return false;
@@ -64,38 +60,51 @@ export async function recordPayment(deps: PaymentWebhookDeps, event: PaymentEven
     return { received: true, duplicate: false, ignored: reason };
   };
 
-  const decision = decidePayment(loaded);
-  if (decision.kind === 'ignore') {
-    if (decision.reason === 'unknown_order') log.warn('payment for an unknown order; ignored');
-    else log.warn('payment for a cancelled order; ignored (refund it by hand)');
-    return ignore(decision.reason);
+  // (1) The order, durably and idempotently: each change applies at most once, whoever runs it. The
+  // usual first delivery (a pending order nobody asked to provision) is one conditional write with no
+  // read before it; anything else (a replay, an order paid, cancelled, unknown, provisioned) is read,
+  // decided, then written.
+  let order = await db.orderState.payPending(event.orderId, now);
+  if (!order) {
+    // Both reads at once: a replay is answered without a write.
+    const [seen, loaded] = await Promise.all([db.webhookEvents.exists({ webhookId: event.webhookId }), db.orderState.load(event.orderId)]);
+    if (seen) {
+      metrics.webhooks.inc({ outcome: 'duplicate' });
+      return { received: true, duplicate: true };
+    }
+    const decision = decidePayment(loaded);
+    if (decision.kind === 'ignore') {
+      if (decision.reason === 'unknown_order') log.warn('payment for an unknown order; ignored');
+      else log.warn('payment for a cancelled order; ignored (refund it by hand)');
+      return ignore(decision.reason);
+    }
+    ({ order } = await db.orderState.recordPayment(event.orderId, { markPaid: decision.markPaid, requestFirstAttempt: decision.provision === 'first' }, now));
   }
 
-  // (1) The order, durably and idempotently: each change applies at most once, whoever runs it.
-  const { order } = await db.orderState.recordPayment(event.orderId, { markPaid: decision.markPaid, requestFirstAttempt: decision.provision === 'first' }, now);
-
-  // (2) The event: of concurrent deliveries, exactly one goes on.
-  if (!(await recordEvent('processed'))) {
+  // (2) The event and (3) the job, at once. Of concurrent deliveries exactly one goes on (the event's
+  // unique id); the job is wanted whichever it is, and collapses into one by order id. The order as it
+  // is now is `queued` (just asked, or stuck) unless provisioning is finished or was not asked for by
+  // this payment (a failed order waits for the admin's Retry): then it is enqueued. If Redis is down
+  // the order still says `queued`, and the recovery sweeper enqueues it.
+  const current = order ? decidePayment(order) : null;
+  const enqueue = async (): Promise<{ jobId: string; created: boolean } | Error | null> => {
+    if (current?.kind !== 'record' || current.provision !== 'take_up') return null;
+    return enqueueProvision(deps.queue, event.orderId, 'payment', now).catch((error: unknown) => (error instanceof Error ? error : new Error(String(error))));
+  };
+  const [first, enqueued] = await Promise.all([recordEvent('processed'), enqueue()]);
+  if (!first) {
     metrics.webhooks.inc({ outcome: 'duplicate' });
     return { received: true, duplicate: true };
   }
-
-  // (3) The order as it is now is `queued` (just asked, or stuck) unless provisioning is finished or was
-  // not asked for by this payment (a failed order waits for the admin's Retry): then it is enqueued. A
-  // live job absorbs the request (deduplication).
-  const current = order ? decidePayment(order) : null;
   let outcome: 'recorded' | 'queued' | 'enqueue_failed' = 'recorded';
   let jobId: string | undefined;
-  if (current?.kind === 'record' && current.provision === 'take_up') {
-    try {
-      const enqueued = await enqueueProvision(deps.queue, event.orderId, 'payment', now);
-      jobId = enqueued.jobId;
-      log.info({ jobId, created: enqueued.created }, 'payment recorded; provisioning enqueued');
-      outcome = 'queued';
-    } catch (error) {
-      log.warn({ err: error }, 'payment recorded but the queue (Redis) is unavailable; the recovery sweeper will enqueue it');
-      outcome = 'enqueue_failed';
-    }
+  if (enqueued instanceof Error) {
+    log.warn({ err: enqueued }, 'payment recorded but the queue (Redis) is unavailable; the recovery sweeper will enqueue it');
+    outcome = 'enqueue_failed';
+  } else if (enqueued) {
+    jobId = enqueued.jobId;
+    log.info({ jobId, created: enqueued.created }, 'payment recorded; provisioning enqueued');
+    outcome = 'queued';
   }
   metrics.webhooks.inc({ outcome });
   await deps.audit.record({ actor: 'payment', action: 'payment', orderId: event.orderId, outcome, details: { webhookId: event.webhookId, ...(jobId ? { jobId } : {}) } });

@@ -116,10 +116,10 @@ export function createAuditLog(model: AuditEventModel, logger: Logger): AuditLog
       pending = pending.slice(batch.length);
       let written = true;
       try {
-        await model.collection.insertMany(
-          batch.map((entry) => entry.doc),
-          { ordered: false },
-        );
+        // One entry (an idle API) goes without the driver's bulk machinery.
+        const [only] = batch;
+        if (batch.length === 1 && only) await model.collection.insertOne(only.doc);
+        else await model.collection.insertMany(batch.map((entry) => entry.doc), { ordered: false });
       } catch (error) {
         written = false;
         logger.error({ err: error, entries: batch.length }, 'could not write audit entries');

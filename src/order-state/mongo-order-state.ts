@@ -1,12 +1,13 @@
-import type { QueryFilter, UpdateQuery } from 'mongoose';
+import type { Collection, Filter, UpdateFilter } from 'mongodb';
+import { Types } from 'mongoose';
 import type { Order, OrderModel } from '../db/order-model';
 import { StaleAttemptError } from '../domain/errors';
 import { ORDER_TRANSITIONS, type OrderTransition } from '../domain/order-transitions';
-import { PAID_STATUSES } from '../domain/statuses';
+import { PAID_STATUSES, type ProvisioningStatus } from '../domain/statuses';
 import { MAX_ATTEMPT_HISTORY, orderEventId, type AttemptRecord, type OrderSnapshot, type OrderState, type OutboxEvent } from './order-state';
 
-type OrderFilter = QueryFilter<Order>;
-type OrderUpdate = UpdateQuery<Order>;
+type OrderFilter = Filter<Order>;
+type OrderUpdate = UpdateFilter<Order>;
 
 /** The fields provisioning reads. */
 const SNAPSHOT_FIELDS = {
@@ -66,9 +67,21 @@ function pushAttemptAndEvent(attempt: AttemptRecord, event: OutboxEvent): OrderU
   return { ...pushAttempt(attempt), outbox: event };
 }
 
+const OBJECT_ID = /^[0-9a-f]{24}$/i;
+
+/** Matches the order by its `_id`; a string that is no ObjectId matches none. */
+function idOf(orderId: string): OrderFilter['_id'] {
+  return OBJECT_ID.test(orderId) ? new Types.ObjectId(orderId) : { $in: [] };
+}
+
+/** Every write moves `updatedAt` (the sweeper reads it), as the model's timestamps do. */
+function touching(update: OrderUpdate): OrderUpdate {
+  return { ...update, $set: { ...update.$set, updatedAt: new Date() } };
+}
+
 /** Orders the web app wrote have no fence: the same as 0. */
 function fenceIs(fence: number): OrderFilter['fence'] {
-  return fence ? fence : { $in: [0, null] };
+  return fence ? fence : { $in: [0, null as unknown as number] };
 }
 
 /** Matches an order whose provisioning status lets `transition` start (missing counts as null). */
@@ -77,42 +90,76 @@ function startsFrom(transition: OrderTransition): OrderFilter {
 }
 
 /** The status a transition leaves, as a `$set` entry (none when it keeps the status). */
-function leaves(transition: OrderTransition): { provisioningStatus?: string } {
+function leaves(transition: OrderTransition): { provisioningStatus?: ProvisioningStatus } {
   const to = ORDER_TRANSITIONS[transition].to;
   return to === null ? {} : { provisioningStatus: to };
 }
 
-/** The order-state module over MongoDB: each transition one conditional update of one document. */
-export function createMongoOrderState(orders: OrderModel): OrderState {
+/** What a payment writes when it asks for an order's first attempt. */
+function firstAttempt(now: Date) {
+  return {
+    ...leaves('recordPayment'),
+    autoProvisioned: true,
+    provisioningError: null,
+    nextAttemptAt: null,
+    provisionRequestedAt: now,
+    provisionReason: 'payment' as const,
+  };
+}
+
+/**
+ * The order-state module over MongoDB: each transition one conditional update of one document. It
+ * talks to the driver, not through mongoose's queries: every filter and update is built here, by type,
+ * so casting them again would only cost CPU on the hottest paths (a Retry, a payment, every step of
+ * an attempt); the model keeps the schema, indexes and defaults of documents others create.
+ */
+export function createMongoOrderState(model: OrderModel): OrderState {
+  const orders = model.collection as unknown as Collection<Order>;
+
+  /** One conditional update; the count of orders it matched and changed. A field left undefined is not written (as with mongoose). */
+  function update(filter: OrderFilter, change: OrderUpdate) {
+    return orders.updateOne(filter, touching(change), { ignoreUndefined: true });
+  }
+
+  /** One conditional update answering the order as it left it (null when nothing matched). */
+  function updateAndRead<T extends object>(filter: OrderFilter, change: OrderUpdate, projection: object): Promise<T | null> {
+    return orders.findOneAndUpdate(filter, touching(change), { returnDocument: 'after', projection, ignoreUndefined: true }) as Promise<T | null>;
+  }
+
   /**
    * Applies a fenced transition, or throws StaleAttemptError when a newer attempt holds the order (or,
    * for the writes that go on with a purchase, the web app cancelled it meanwhile).
    */
-  async function fenced(transition: OrderTransition, orderId: string, fence: number, update: OrderUpdate): Promise<void> {
+  async function fenced(transition: OrderTransition, orderId: string, fence: number, change: OrderUpdate): Promise<void> {
     const paidOnly = transition === 'markActive' || transition === 'storePurchase' ? { status: { $in: PAID_STATUSES } } : {};
-    const result = await orders.updateOne({ _id: orderId, fence, ...startsFrom(transition), ...paidOnly }, update);
+    const result = await update({ _id: idOf(orderId), fence, ...startsFrom(transition), ...paidOnly }, change);
     if (result.matchedCount === 0) throw new StaleAttemptError(`Order ${orderId} was taken by a newer attempt`);
   }
 
   /** Applies an unfenced transition if the order has not moved since `seen` was read. */
-  async function ifUnchanged(transition: OrderTransition, seen: OrderSnapshot, update: OrderUpdate, extra: OrderFilter = {}): Promise<boolean> {
-    const result = await orders.updateOne({ _id: seen.id, fence: fenceIs(seen.fence), $and: [startsFrom(transition), extra] }, update);
+  async function ifUnchanged(transition: OrderTransition, seen: OrderSnapshot, change: OrderUpdate, extra: OrderFilter = {}): Promise<boolean> {
+    const result = await update({ _id: idOf(seen.id), fence: fenceIs(seen.fence), $and: [startsFrom(transition), extra] }, change);
     return result.modifiedCount > 0;
   }
 
   return {
     async load(orderId) {
-      const order = await orders.findById(orderId).select(SNAPSHOT_FIELDS).lean<StoredOrder>();
+      const order = await orders.findOne<StoredOrder>({ _id: idOf(orderId) }, { projection: SNAPSHOT_FIELDS });
       return order ? toSnapshot(order) : null;
     },
 
     async *unfinished() {
-      const cursor = orders
-        .find({ provisioningStatus: { $in: ['queued', 'provisioning'] }, status: { $in: PAID_STATUSES } })
-        .select(SNAPSHOT_FIELDS)
-        .lean<StoredOrder[]>()
-        .cursor({ batchSize: 500 });
-      for await (const order of cursor) yield toSnapshot(order as StoredOrder);
+      const cursor = orders.find<StoredOrder>({ provisioningStatus: { $in: ['queued', 'provisioning'] }, status: { $in: PAID_STATUSES } }, { projection: SNAPSHOT_FIELDS, batchSize: 500 });
+      for await (const order of cursor) yield toSnapshot(order);
+    },
+
+    async payPending(orderId, now) {
+      const order = await updateAndRead<StoredOrder>(
+        { _id: idOf(orderId), status: 'pending', ...startsFrom('recordPayment') },
+        { $set: { status: 'paid', paidAt: now, ...firstAttempt(now) } },
+        SNAPSHOT_FIELDS,
+      );
+      return order ? toSnapshot(order) : null;
     },
 
     async recordPayment(orderId, change, now) {
@@ -120,30 +167,14 @@ export function createMongoOrderState(orders: OrderModel): OrderState {
       // each answers the order as it left it, so no read follows.
       let order: StoredOrder | null = null;
       if (change.markPaid) {
-        order = await orders
-          .findOneAndUpdate({ _id: orderId, status: 'pending' }, { $set: { status: 'paid', paidAt: now, autoProvisioned: true } }, { returnDocument: 'after', projection: SNAPSHOT_FIELDS })
-          .lean<StoredOrder>();
+        order = await updateAndRead<StoredOrder>({ _id: idOf(orderId), status: 'pending' }, { $set: { status: 'paid', paidAt: now, autoProvisioned: true } }, SNAPSHOT_FIELDS);
       }
       if (change.requestFirstAttempt) {
         order =
-          (await orders
-            .findOneAndUpdate(
-              { _id: orderId, status: { $in: ['paid', 'confirmed'] }, ...startsFrom('recordPayment') },
-              {
-                $set: {
-                  ...leaves('recordPayment'),
-                  autoProvisioned: true,
-                  provisioningError: null,
-                  nextAttemptAt: null,
-                  provisionRequestedAt: now,
-                  provisionReason: 'payment',
-                },
-              },
-              { returnDocument: 'after', projection: SNAPSHOT_FIELDS },
-            )
-            .lean<StoredOrder>()) ?? order;
+          (await updateAndRead<StoredOrder>({ _id: idOf(orderId), status: { $in: ['paid', 'confirmed'] }, ...startsFrom('recordPayment') }, { $set: firstAttempt(now) }, SNAPSHOT_FIELDS)) ??
+          order;
       }
-      order ??= await orders.findById(orderId).select(SNAPSHOT_FIELDS).lean<StoredOrder>();
+      order ??= await orders.findOne<StoredOrder>({ _id: idOf(orderId) }, { projection: SNAPSHOT_FIELDS });
       return { order: order ? toSnapshot(order) : null };
     },
 
@@ -161,13 +192,11 @@ export function createMongoOrderState(orders: OrderModel): OrderState {
     },
 
     async take(seen, now) {
-      const taken = await orders
-        .findOneAndUpdate(
-          { _id: seen.id, fence: fenceIs(seen.fence), status: { $in: PAID_STATUSES }, ...startsFrom('take') },
-          { $set: { ...leaves('take'), lastProvisionAttempt: now, nextAttemptAt: null, provisioningError: null }, $inc: { fence: 1 } },
-          { returnDocument: 'after', projection: { fence: 1 } },
-        )
-        .lean<{ fence: number }>();
+      const taken = await updateAndRead<{ fence: number }>(
+        { _id: idOf(seen.id), fence: fenceIs(seen.fence), status: { $in: PAID_STATUSES }, ...startsFrom('take') },
+        { $set: { ...leaves('take'), lastProvisionAttempt: now, nextAttemptAt: null, provisioningError: null }, $inc: { fence: 1 } },
+        { fence: 1 },
+      );
       return taken ? taken.fence : null;
     },
 
@@ -244,43 +273,34 @@ export function createMongoOrderState(orders: OrderModel): OrderState {
           $push: pushAttemptAndEvent(attempt, event),
         },
         // Not even touched since: a request or an attempt that moved it meanwhile wins.
-        { updatedAt: seen.updatedAt, provisioningStatus: seen.provisioningStatus },
+        // (A null `updatedAt`, an order that never had one, matches it missing, as MongoDB matches null.)
+        { updatedAt: seen.updatedAt, provisioningStatus: seen.provisioningStatus } as OrderFilter,
       );
       return stalled ? event.id : null;
     },
 
     async recordSkip(orderId, attempt) {
-      await orders.updateOne({ _id: orderId, ...startsFrom('recordSkip') }, { $push: pushAttempt(attempt) });
+      await update({ _id: idOf(orderId), ...startsFrom('recordSkip') }, { $push: pushAttempt(attempt) });
     },
 
     async recordDeaths(orderId, deaths, attempt) {
-      const updated = await orders
-        .findOneAndUpdate(
-          { _id: orderId, ...startsFrom('recordDeaths') },
-          { $inc: { attemptDeaths: deaths }, $push: pushAttempt(attempt) },
-          { returnDocument: 'after', projection: { attemptDeaths: 1 } },
-        )
-        .lean<{ attemptDeaths: number }>();
+      const updated = await updateAndRead<{ attemptDeaths: number }>(
+        { _id: idOf(orderId), ...startsFrom('recordDeaths') },
+        { $inc: { attemptDeaths: deaths }, $push: pushAttempt(attempt) },
+        { attemptDeaths: 1 },
+      );
       return updated ? updated.attemptDeaths : null;
     },
 
     async pendingEvent(orderId, eventId) {
-      const order = await orders
-        .findOne({ _id: orderId, 'outbox.id': eventId })
-        .select({ provider: 1, outbox: 1 })
-        .lean<Pick<Order, '_id' | 'provider' | 'outbox'>>();
+      const order = await orders.findOne<Pick<Order, '_id' | 'provider' | 'outbox'>>({ _id: idOf(orderId), 'outbox.id': eventId }, { projection: { provider: 1, outbox: 1 } });
       const event = order?.outbox?.find((entry) => entry.id === eventId);
       return order && event ? { orderId: String(order._id), provider: order.provider, event } : null;
     },
 
     async *pendingEvents(from, to) {
-      const cursor = orders
-        .find({ outbox: { $elemMatch: { at: { $gte: from, $lt: to } } } })
-        .select({ provider: 1, outbox: 1 })
-        .lean<Pick<Order, '_id' | 'provider' | 'outbox'>[]>()
-        .cursor({ batchSize: 200 });
-      for await (const found of cursor) {
-        const order = found as Pick<Order, '_id' | 'provider' | 'outbox'>;
+      const cursor = orders.find<Pick<Order, '_id' | 'provider' | 'outbox'>>({ outbox: { $elemMatch: { at: { $gte: from, $lt: to } } } }, { projection: { provider: 1, outbox: 1 }, batchSize: 200 });
+      for await (const order of cursor) {
         for (const event of order.outbox ?? []) {
           if (event.at >= from && event.at < to) yield { orderId: String(order._id), provider: order.provider, event };
         }
@@ -288,11 +308,11 @@ export function createMongoOrderState(orders: OrderModel): OrderState {
     },
 
     async eventDelivered(orderId, eventId) {
-      await orders.updateOne({ _id: orderId }, { $pull: { outbox: { id: eventId } } });
+      await update({ _id: idOf(orderId) }, { $pull: { outbox: { id: eventId } } });
     },
 
     async clearDeaths(orderId) {
-      await orders.updateOne({ _id: orderId, attemptDeaths: { $gt: 0 }, ...startsFrom('clearDeaths') }, { $set: { attemptDeaths: 0 } });
+      await update({ _id: idOf(orderId), attemptDeaths: { $gt: 0 }, ...startsFrom('clearDeaths') }, { $set: { attemptDeaths: 0 } });
     },
   };
 }

@@ -101,6 +101,12 @@ export interface OrderState {
   /** Paid orders asked for provisioning and not finished (`queued` or `provisioning`), for the sweeper. */
   unfinished(): AsyncIterable<OrderSnapshot>;
 
+  /**
+   * The usual payment, in one write with no read before it: a pending order nobody asked to provision
+   * yet becomes paid, auto-provisioned and queued for its first attempt. Null (nothing written) for any
+   * other order: it is read, decided and written by `recordPayment`.
+   */
+  payPending(orderId: string, now: Date): Promise<OrderSnapshot | null>;
   /** A succeeded payment: pending → paid (auto-provisioned), and, when asked, the first request. */
   recordPayment(orderId: string, change: { markPaid: boolean; requestFirstAttempt: boolean }, now: Date): Promise<PaymentRecorded>;
   /** A request made a job: `queued`, if nothing changed since `seen` was read (a worker's word wins). */

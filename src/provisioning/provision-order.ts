@@ -9,7 +9,7 @@ import type { HeldLock, PackageLocks } from '../locks/package-lock';
 import type { ProviderPauses } from '../locks/provider-pauses';
 import type { AttemptRecord, FailureRecord, OrderSnapshot, OrderState } from '../order-state/order-state';
 import { ProviderError } from '../providers/provider-error';
-import type { ProviderClient, ProviderName, Purchase } from '../providers/types';
+import { PROVIDER_NAMES, type ProviderClient, type ProviderName, type Purchase } from '../providers/types';
 import { encryptCredentials } from './credentials-cipher';
 import { isUnknownReference, obtainPurchase, PurchaseFailedError, recoverLostPurchase } from './obtain-purchase';
 
@@ -151,7 +151,12 @@ export async function provisionOrder(payload: ProvisionPayload, deps: ProvisionD
 
 async function startAttempt(payload: ProvisionPayload, deps: ProvisionDeps, log: Logger): Promise<ProvisionOutcome> {
   const now = deps.clock.now();
-  const order = await deps.orders.load(payload.orderId);
+  // The order and the providers' pauses at once: one round trip before the lock, not two (the order
+  // names its provider only once read, so both providers are asked).
+  const [order, pausedMs] = await Promise.all([
+    deps.orders.load(payload.orderId),
+    Promise.all(PROVIDER_NAMES.map(async (provider) => [provider, await deps.pauses.remainingMs(provider)] as const)).then((entries) => new Map(entries)),
+  ]);
   const decision = decideProvision(order, null, now);
   // This very job failed the order already (a step run again after MongoDB lost the answer to that
   // write): the failure stands until someone asks again.
@@ -164,7 +169,7 @@ async function startAttempt(payload: ProvisionPayload, deps: ProvisionDeps, log:
     return { kind: 'done', outcome: 'skipped', why };
   }
 
-  const paused = await rateLimitPause(payload, deps, order.provider);
+  const paused = rateLimitPause(payload, deps, order.provider, pausedMs.get(order.provider) ?? 0);
   if (paused) return paused.exceeded ? refuse(deps, order, payload, now, paused.exceeded) : paused.outcome;
 
   let lock: HeldLock | null = null;
@@ -411,13 +416,8 @@ function rateLimitedTooLong(message: string, waitedMs: number, limitMs: number):
   return `${message} (rate limited for ${Math.round(waitedMs / 1000)} s, limit ${Math.round(limitMs / 1000)} s)`;
 }
 
-/** Before the take: the provider is paused (another job's 429); wait it out, or fail past the limit. */
-async function rateLimitPause(
-  payload: ProvisionPayload,
-  deps: ProvisionDeps,
-  provider: ProviderName,
-): Promise<{ exceeded?: string; outcome: ProvisionOutcome } | null> {
-  const remaining = await deps.pauses.remainingMs(provider);
+/** Before the take: the provider is paused (another job's 429) for `remaining` ms; wait it out, or fail past the limit. */
+function rateLimitPause(payload: ProvisionPayload, deps: ProvisionDeps, provider: ProviderName, remaining: number): { exceeded?: string; outcome: ProvisionOutcome } | null {
   if (remaining === 0) return null;
   const now = deps.clock.now();
   const rateLimit: RateLimitWait = payload.rateLimit ?? { since: now, message: `${provider} asked us to slow down (HTTP 429)` };

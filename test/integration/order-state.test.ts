@@ -2,6 +2,7 @@ import { Types } from 'mongoose';
 import { connectDatabase, type Database } from '../../src/db/connection';
 import { StaleAttemptError } from '../../src/domain/errors';
 import { MAX_ATTEMPT_HISTORY, type AttemptRecord, type OrderSnapshot, type OrderState } from '../../src/order-state/order-state';
+import { waitFor } from '../support/wait-for';
 import { useIntegrationEnv } from '../support/integration';
 import { createMemoryOrderState } from '../support/memory-order-state';
 
@@ -78,6 +79,29 @@ describe.each(implementations)('order state (%s)', (_name, make) => {
     const id = await s.insert({ packageName: '  103.101 ' });
     expect(await load(id)).toMatchObject({ id, packageName: '103.101', fence: 0, purchaseGeneration: 0, attemptDeaths: 0, provisioningStatus: null, providerReference: null });
     expect(await s.state.load(new Types.ObjectId().toHexString())).toBeNull();
+    expect(await s.state.load('not-an-order-id')).toBeNull();
+  });
+
+  it('every write moves updatedAt, which the sweeper judges stuck orders by', async () => {
+    const id = await s.insert({ provisioningStatus: 'failed' });
+    let seen = await load(id);
+    const movedOn = async () => {
+      const before = (seen.updatedAt as Date).getTime();
+      await waitFor(() => Date.now() > before, { message: 'the clock ticks' });
+      return async () => {
+        seen = await load(id);
+        expect((seen.updatedAt as Date).getTime()).toBeGreaterThan(before);
+      };
+    };
+    let check = await movedOn();
+    expect(await s.state.markQueued(seen, 'admin', new Date())).toBe(true);
+    await check();
+    check = await movedOn();
+    const fence = (await s.state.take(seen, new Date())) as number;
+    await check();
+    check = await movedOn();
+    await s.state.storePurchase(id, fence, 'srv_1');
+    await check();
   });
 
   it('take is a compare-and-set: one winner per read, a new fence, provisioning', async () => {
@@ -208,6 +232,27 @@ describe.each(implementations)('order state (%s)', (_name, make) => {
     expect((await s.state.recordPayment(id, { markPaid: true, requestFirstAttempt: true }, new Date())).order).toMatchObject({ status: 'paid', provisioningStatus: 'provisioning', fence });
     const failed = await s.insert({ provisioningStatus: 'failed' });
     expect((await s.state.recordPayment(failed, { markPaid: false, requestFirstAttempt: true }, new Date())).order).toMatchObject({ provisioningStatus: 'failed' });
+    // Pending, but an attempt already failed it (provisioned by hand before the payment): paid, and still left for Retry.
+    const triedEarly = await s.insert({ status: 'pending', provisioningStatus: 'failed' });
+    expect((await s.state.recordPayment(triedEarly, { markPaid: true, requestFirstAttempt: true }, new Date())).order).toMatchObject({
+      status: 'paid',
+      autoProvisioned: true,
+      provisioningStatus: 'failed',
+    });
+  });
+
+  it('the usual payment in one write: only a pending order nobody asked to provision; anything else is left to recordPayment', async () => {
+    const id = await s.insert({ status: 'pending' });
+    expect(await s.state.payPending(id, new Date())).toMatchObject({ id, status: 'paid', autoProvisioned: true, provisioningStatus: 'queued', fence: 0 });
+    // Paid already (a replay, a concurrent delivery): nothing written.
+    expect(await s.state.payPending(id, new Date())).toBeNull();
+    for (const fields of [{ status: 'pending', provisioningStatus: 'failed' }, { status: 'paid' }, { status: 'cancelled' }] as const) {
+      const other = await s.insert(fields);
+      const before = await load(other);
+      expect(await s.state.payPending(other, new Date())).toBeNull();
+      expect(await load(other)).toEqual(before);
+    }
+    expect(await s.state.payPending(new Types.ObjectId().toHexString(), new Date())).toBeNull();
   });
 
   it('counts attempts that died with their worker; an active order has none to count', async () => {

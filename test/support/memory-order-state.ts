@@ -122,6 +122,14 @@ export function createMemoryOrderState(options: { now?: () => Date } = {}): Orde
       }
     },
 
+    async payPending(orderId) {
+      const order = orders.get(orderId);
+      if (!order || order.status !== 'pending' || !allows('recordPayment', order.provisioningStatus)) return null;
+      Object.assign(order, { status: 'paid' });
+      write(order, 'recordPayment', { autoProvisioned: true, provisioningError: null, nextAttemptAt: null, provisionReason: 'payment' });
+      return snapshot(order);
+    },
+
     async recordPayment(orderId, change, at) {
       const order = orders.get(orderId);
       if (order && change.markPaid && order.status === 'pending') Object.assign(order, { status: 'paid', autoProvisioned: true, updatedAt: now() });
