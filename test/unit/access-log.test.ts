@@ -22,12 +22,14 @@ async function serve(level: string) {
   app.get('/ok', (_req, res) => void res.json({ ok: true }));
   app.get('/boom', (_req, res) => void res.status(500).json({ error: 'internal' }));
   // Never answers: the client gives up.
-  app.get('/hang', () => undefined);
+  const hanging: string[] = [];
+  app.get('/hang', (req) => void hanging.push(req.path));
   const server = app.listen(0, '127.0.0.1');
   await new Promise((resolve) => server.once('listening', resolve));
   const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   return {
     lines,
+    hanging,
     url,
     close: () => {
       const closed = new Promise((resolve) => server.close(resolve));
@@ -81,6 +83,8 @@ describe('access log', () => {
       const controller = new AbortController();
       const hung = fetch(`${app.url}/hang`, { signal: controller.signal, headers: { 'x-request-id': 'r-5' } }).catch((error: unknown) => error);
       await waitFor(() => app.lines.length === 1, { message: 'the 404 line' });
+      // Only once the server has the request: an abort before it arrives leaves nothing to log.
+      await waitFor(() => app.hanging.length === 1, { message: 'the request that never gets an answer, received' });
       controller.abort();
       await hung;
       await waitFor(() => app.lines.length === 2, { message: 'the aborted request line' });
