@@ -32,7 +32,13 @@ export function accessLog(logger: Logger): RequestHandler {
       const level = finished ? accessLevel(res.statusCode) : 'info';
       if (!logger.isLevelEnabled(level)) return;
       logger[level](
-        { reqId: id, req: { method: req.method, path: req.originalUrl.split('?')[0] }, res: { status: res.statusCode }, responseTime: Math.round(performance.now() - startedAt) },
+        {
+          reqId: id,
+          req: { method: req.method, path: req.originalUrl.split('?')[0] },
+          // No status when nothing was sent (a client that left before the answer).
+          res: { status: res.headersSent ? res.statusCode : null },
+          responseTime: Math.round(performance.now() - startedAt),
+        },
         finished ? 'request completed' : 'request aborted',
       );
     };

@@ -65,6 +65,8 @@ export async function recordPayment(deps: PaymentWebhookDeps, event: PaymentEven
   // read before it; anything else (a replay, an order paid, cancelled, unknown, provisioned) is read,
   // decided, then written.
   let order = await db.orderState.payPending(event.orderId, now);
+  // Only one delivery's write can pay a pending order: that one enqueues without waiting for its event.
+  const paidHere = order !== null;
   if (!order) {
     // Both reads at once: a replay is answered without a write.
     const [seen, loaded] = await Promise.all([db.webhookEvents.exists({ webhookId: event.webhookId }), db.orderState.load(event.orderId)]);
@@ -81,21 +83,26 @@ export async function recordPayment(deps: PaymentWebhookDeps, event: PaymentEven
     ({ order } = await db.orderState.recordPayment(event.orderId, { markPaid: decision.markPaid, requestFirstAttempt: decision.provision === 'first' }, now));
   }
 
-  // (2) The event and (3) the job, at once. Of concurrent deliveries exactly one goes on (the event's
-  // unique id); the job is wanted whichever it is, and collapses into one by order id. The order as it
-  // is now is `queued` (just asked, or stuck) unless provisioning is finished or was not asked for by
-  // this payment (a failed order waits for the admin's Retry): then it is enqueued. If Redis is down
-  // the order still says `queued`, and the recovery sweeper enqueues it.
+  // (2) The event: of concurrent deliveries, exactly one goes on (the event's unique id). (3) The job:
+  // the order as it is now is `queued` (just asked, or stuck) unless provisioning is finished or was not
+  // asked for by this payment (a failed order waits for the admin's Retry); then it is enqueued, and a
+  // live job absorbs it (deduplication by order id). The delivery that paid the order here adds the job
+  // while its event is recorded; any other only once its event is. If Redis is down the order still
+  // says `queued`, and the recovery sweeper enqueues it.
   const current = order ? decidePayment(order) : null;
   const enqueue = async (): Promise<{ jobId: string; created: boolean } | Error | null> => {
     if (current?.kind !== 'record' || current.provision !== 'take_up') return null;
     return enqueueProvision(deps.queue, event.orderId, 'payment', now).catch((error: unknown) => (error instanceof Error ? error : new Error(String(error))));
   };
-  const [first, enqueued] = await Promise.all([recordEvent('processed'), enqueue()]);
+  const [first, enqueuedAlready] = await Promise.all([recordEvent('processed'), paidHere ? enqueue() : null]);
   if (!first) {
+    // Paid here all the same: the id was recorded by a concurrent delivery, or earlier for an order
+    // that was unknown or cancelled then. The payment stands; this delivery is still the duplicate.
+    if (paidHere) log.warn('payment applied to the order, though another delivery of this webhook id was recorded');
     metrics.webhooks.inc({ outcome: 'duplicate' });
     return { received: true, duplicate: true };
   }
+  const enqueued = paidHere ? enqueuedAlready : await enqueue();
   let outcome: 'recorded' | 'queued' | 'enqueue_failed' = 'recorded';
   let jobId: string | undefined;
   if (enqueued instanceof Error) {

@@ -74,9 +74,15 @@ function idOf(orderId: string): OrderFilter['_id'] {
   return OBJECT_ID.test(orderId) ? new Types.ObjectId(orderId) : { $in: [] };
 }
 
-/** Every write moves `updatedAt` (the sweeper reads it), as the model's timestamps do. */
+/**
+ * Every write moves `updatedAt` (the sweeper reads it), as the model's timestamps do; a `$set` field left
+ * undefined is not written, as mongoose leaves it. (Filters keep the driver's default: an undefined
+ * condition becomes null and matches nothing, never silently dropped.)
+ */
 function touching(update: OrderUpdate): OrderUpdate {
-  return { ...update, $set: { ...update.$set, updatedAt: new Date() } };
+  const set: Record<string, unknown> = { updatedAt: new Date() };
+  for (const [field, value] of Object.entries(update.$set ?? {})) if (value !== undefined) set[field] = value;
+  return { ...update, $set: set as OrderUpdate['$set'] };
 }
 
 /** Orders the web app wrote have no fence: the same as 0. */
@@ -116,14 +122,14 @@ function firstAttempt(now: Date) {
 export function createMongoOrderState(model: OrderModel): OrderState {
   const orders = model.collection as unknown as Collection<Order>;
 
-  /** One conditional update; the count of orders it matched and changed. A field left undefined is not written (as with mongoose). */
+  /** One conditional update; the count of orders it matched and changed. */
   function update(filter: OrderFilter, change: OrderUpdate) {
-    return orders.updateOne(filter, touching(change), { ignoreUndefined: true });
+    return orders.updateOne(filter, touching(change));
   }
 
   /** One conditional update answering the order as it left it (null when nothing matched). */
   function updateAndRead<T extends object>(filter: OrderFilter, change: OrderUpdate, projection: object): Promise<T | null> {
-    return orders.findOneAndUpdate(filter, touching(change), { returnDocument: 'after', projection, ignoreUndefined: true }) as Promise<T | null>;
+    return orders.findOneAndUpdate(filter, touching(change), { returnDocument: 'after', projection }) as Promise<T | null>;
   }
 
   /**

@@ -88,6 +88,15 @@ describe('POST /api/webhooks/payments', () => {
     });
   });
 
+  it('a payment recorded while its order was unknown, delivered again once the order exists: paid and queued, the delivery still a duplicate', async () => {
+    const id = unknownId();
+    expect((await answer(await api.deliverWebhook(paymentFor(id), { id: 'msg_early' }))).body).toEqual({ received: true, duplicate: false, ignored: 'unknown_order' });
+    await api.createOrder({ _id: new Types.ObjectId(id), status: 'pending' });
+    expect(await answer(await api.deliverWebhook(paymentFor(id), { id: 'msg_early' }))).toEqual({ status: 200, body: { received: true, duplicate: true } });
+    expect(await api.rawOrder(id)).toMatchObject({ status: 'paid', autoProvisioned: true, provisioningStatus: 'queued' });
+    expect(await findLiveProvisionJob(api.queue, id)).not.toBeNull();
+  });
+
   it('cancelled order → 200 ignored, the order untouched', async () => {
     const id = await api.createOrder({ status: 'cancelled' });
     const before = await api.rawOrder(id);

@@ -102,6 +102,18 @@ describe.each(implementations)('order state (%s)', (_name, make) => {
     check = await movedOn();
     await s.state.storePurchase(id, fence, 'srv_1');
     await check();
+    // Writes with no $set of their own: a history entry, a death count, an event delivered.
+    check = await movedOn();
+    await s.state.recordSkip(id, attempt('skipped'));
+    await check();
+    check = await movedOn();
+    expect(await s.state.recordDeaths(id, 1, attempt('died'))).toBe(1);
+    await check();
+    const eventId = await s.state.markActive(id, fence, { ipAddress: '10.0.0.9', credentialsEncrypted: null }, attempt('active'));
+    seen = await load(id);
+    check = await movedOn();
+    await s.state.eventDelivered(id, eventId);
+    await check();
   });
 
   it('take is a compare-and-set: one winner per read, a new fence, provisioning', async () => {

@@ -231,7 +231,7 @@ export function createMemoryOrderState(options: { now?: () => Date } = {}): Orde
 
     async eventDelivered(orderId, eventId) {
       const order = orders.get(orderId);
-      if (order) order.outbox = order.outbox.filter((entry) => entry.id !== eventId);
+      if (order) Object.assign(order, { outbox: order.outbox.filter((entry) => entry.id !== eventId), updatedAt: now() });
     },
 
     async recordSkip(orderId, attempt) {
