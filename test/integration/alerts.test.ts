@@ -68,9 +68,9 @@ it('posts at most one message per kind per interval across processes, with the c
 it('a failing endpoint neither throws nor holds anything up; its items go out with the next interval', async () => {
   const [a] = twoProcesses(`{${env.uniqueName('alerts')}}`, 300);
   answerWith = 500;
-  const started = performance.now();
-  a.note('failed', { orderId: 'f'.padEnd(24, '0'), text: 'HTTP 422' });
-  expect(performance.now() - started).toBeLessThan(5);
+  // Nothing to wait for: noting returns at once (no promise), whatever the endpoint does. (Not timed: a
+  // stopwatch here failed on a busy machine.)
+  expect(a.note('failed', { orderId: 'f'.padEnd(24, '0'), text: 'HTTP 422' }) as unknown).toBeUndefined();
   await waitFor(async () => (await redis.keys('*alerts:failed:sent')).length > 0, { message: 'a post was tried' });
   answerWith = 200;
   await waitFor(() => received.length === 1, { timeoutMs: 5_000, message: 'the kept item is posted' });
