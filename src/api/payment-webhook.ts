@@ -50,6 +50,14 @@ export async function recordPayment(deps: PaymentWebhookDeps, event: PaymentEven
       throw error;
     }
   };
+  /** An event recorded as ignored becomes this delivery's, processed; false if it is not (or no longer) ignored. */
+  const takeOverIgnoredEvent = async (): Promise<boolean> => {
+    const taken = await db.webhookEvents.collection.updateOne(
+      { webhookId: event.webhookId, outcome: 'ignored' },
+      { $set: { outcome: 'processed', orderId: event.orderId, receivedAt: now } },
+    );
+    return taken.modifiedCount === 1;
+  };
   const ignore = async (reason: 'unknown_order' | 'order_cancelled'): Promise<WebhookAnswer> => {
     if (!(await recordEvent('ignored'))) {
       metrics.webhooks.inc({ outcome: 'duplicate' });
@@ -94,11 +102,12 @@ export async function recordPayment(deps: PaymentWebhookDeps, event: PaymentEven
     if (current?.kind !== 'record' || current.provision !== 'take_up') return null;
     return enqueueProvision(deps.queue, event.orderId, 'payment', now).catch((error: unknown) => (error instanceof Error ? error : new Error(String(error))));
   };
-  const [first, enqueuedAlready] = await Promise.all([recordEvent('processed'), paidHere ? enqueue() : null]);
+  const [recorded, enqueuedAlready] = await Promise.all([recordEvent('processed'), paidHere ? enqueue() : null]);
+  // Paid here although the id was recorded: by a concurrent delivery (that one goes on), or earlier as
+  // ignored, when the order was not there yet; then this delivery, the one that paid it, takes the
+  // record over (a conditional write: one taker).
+  const first = recorded || (paidHere && (await takeOverIgnoredEvent()));
   if (!first) {
-    // Paid here all the same: the id was recorded by a concurrent delivery, or earlier for an order
-    // that was unknown or cancelled then. The payment stands; this delivery is still the duplicate.
-    if (paidHere) log.warn('payment applied to the order, though another delivery of this webhook id was recorded');
     metrics.webhooks.inc({ outcome: 'duplicate' });
     return { received: true, duplicate: true };
   }

@@ -88,13 +88,19 @@ describe('POST /api/webhooks/payments', () => {
     });
   });
 
-  it('a payment recorded while its order was unknown, delivered again once the order exists: paid and queued, the delivery still a duplicate', async () => {
+  it('a payment ignored while its order was unknown, delivered again once the order exists: applied once, recorded and audited', async () => {
     const id = unknownId();
     expect((await answer(await api.deliverWebhook(paymentFor(id), { id: 'msg_early' }))).body).toEqual({ received: true, duplicate: false, ignored: 'unknown_order' });
     await api.createOrder({ _id: new Types.ObjectId(id), status: 'pending' });
-    expect(await answer(await api.deliverWebhook(paymentFor(id), { id: 'msg_early' }))).toEqual({ status: 200, body: { received: true, duplicate: true } });
+    expect(await answer(await api.deliverWebhook(paymentFor(id), { id: 'msg_early' }))).toEqual({ status: 200, body: { received: true, duplicate: false } });
     expect(await api.rawOrder(id)).toMatchObject({ status: 'paid', autoProvisioned: true, provisioningStatus: 'queued' });
     expect(await findLiveProvisionJob(api.queue, id)).not.toBeNull();
+    expect(await api.db.webhookEvents.findOne({ webhookId: 'msg_early' }).lean()).toMatchObject({ orderId: id, outcome: 'processed' });
+    expect(await api.db.auditEvents.find({ orderId: id, action: 'payment' }).sort({ _id: 1 }).lean()).toMatchObject([{ outcome: 'ignored_unknown_order' }, { outcome: 'queued' }]);
+    // From then on, a replay changes nothing.
+    const order = await api.rawOrder(id);
+    expect(await answer(await api.deliverWebhook(paymentFor(id), { id: 'msg_early' }))).toEqual({ status: 200, body: { received: true, duplicate: true } });
+    expect(await api.rawOrder(id)).toEqual(order);
   });
 
   it('cancelled order → 200 ignored, the order untouched', async () => {

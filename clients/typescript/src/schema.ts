@@ -135,7 +135,7 @@ export interface paths {
         put?: never;
         /**
          * Payment webhook
-         * @description Standard Webhooks: signed with `WEBHOOK_SECRET` (`whsec_…`) over the raw body, timestamp within 5 minutes. `payment.succeeded` marks a pending order paid and asks for its first attempt; any other event type is acknowledged and ignored. The `webhook-id` is the idempotency key: a replay changes nothing and answers `duplicate: true`. An unknown or cancelled order answers 200 with `ignored`.
+         * @description Standard Webhooks: signed with `WEBHOOK_SECRET` (`whsec_…`) over the raw body, timestamp within 5 minutes. `payment.succeeded` marks a pending order paid and asks for its first attempt; any other event type is acknowledged and ignored. The `webhook-id` is the idempotency key: a replay changes nothing and answers `duplicate: true`. An unknown or cancelled order answers 200 with `ignored`; if that order later exists and is pending, a replay of the same `webhook-id` applies the payment once.
          */
         post: operations["receivePaymentWebhook"];
         delete?: never;
