@@ -33,7 +33,7 @@ import { useIntegrationEnv } from '../support/integration';
 import { waitFor } from '../support/wait-for';
 import { pendingOrders } from '../support/fault-checks';
 import { watchOrphans } from './orphan-watch';
-import { createWorkerFleet, type WorkerFleet } from './worker-fleet';
+import { createWorkerFleet, FLEET_WORKER_SETTINGS, type WorkerFleet } from './worker-fleet';
 
 const ROOT = join(__dirname, '..', '..');
 const ORDER_COUNT = 300;
@@ -58,24 +58,13 @@ const RESTART_RECOVERY_LIMIT_MS = 20_000;
 /** How long a worker that lived through the Redis restart may take to start an attempt again. */
 const RESUME_LIMIT_MS = 15_000;
 
-/** The production variables, shrunken so the whole run takes a minute or two. */
+/** The fleet's shrunken settings, with this run's lock retry, poll timeout and stuck limit. */
 const WORKER_SETTINGS: Record<string, string> = {
-  NODE_ENV: 'test',
-  LOG_LEVEL: 'debug',
-  PROVISION_ATTEMPTS: '4',
-  PROVISION_BACKOFF_MS: '200,400,800',
-  LOCK_TTL_MS: '2000',
+  ...FLEET_WORKER_SETTINGS,
   // A release wakes the next waiter at once; the delay only matters when a holder died.
   LOCK_RETRY_DELAY_MS: '2000',
-  LOCK_MAX_WAIT_MS: '120000',
-  POLL_INTERVAL_MS: '250',
   POLL_TIMEOUT_MS: '10000',
-  PROVIDER_TIMEOUT_MS: '500',
-  BUY_GRACE_MS: '1000',
-  JOB_LOCK_MS: '3000',
-  SWEEP_INTERVAL_MS: '1000',
   STUCK_AFTER_MS: '60000',
-  SHUTDOWN_TIMEOUT_MS: '2000',
 };
 
 const CHAOS_FAULTS: Partial<SimulatorFaults> = { failRate: 0.2, timeoutRate: 0.05, latencyMs: 5, ipDelayMs: 300 };

@@ -19,7 +19,7 @@ import { useIntegrationEnv } from '../support/integration';
 import { createPaymentSender, type Delivery, type PaymentSender } from '../support/payment-sender';
 import { startTcpProxy, type TcpProxy } from '../support/tcp-proxy';
 import { waitFor } from '../support/wait-for';
-import { createWorkerFleet, type WorkerFleet } from './worker-fleet';
+import { createWorkerFleet, FLEET_WORKER_SETTINGS, type WorkerFleet } from './worker-fleet';
 
 const ROOT = join(__dirname, '..', '..');
 const OUTAGE_MS = 20_000;
@@ -38,22 +38,15 @@ const ADMIN_TOKEN = 'mongo-outage-admin-token-0123';
 const WEBHOOK_SECRET = DEV_DEFAULTS.WEBHOOK_SECRET;
 
 const WORKER_SETTINGS: Record<string, string> = {
-  NODE_ENV: 'test',
-  LOG_LEVEL: 'debug',
-  PROVISION_ATTEMPTS: '4',
-  PROVISION_BACKOFF_MS: '200,400,800',
+  ...FLEET_WORKER_SETTINGS,
   LOCK_TTL_MS: '3000',
   LOCK_RETRY_DELAY_MS: '1000',
-  LOCK_MAX_WAIT_MS: '120000',
-  POLL_INTERVAL_MS: '250',
   POLL_TIMEOUT_MS: '60000',
   PROVIDER_TIMEOUT_MS: '1500',
   BUY_GRACE_MS: '500',
   JOB_LOCK_MS: '5000',
-  SWEEP_INTERVAL_MS: '1000',
   // Far beyond the outage: an order that waited through it is not given up on.
   STUCK_AFTER_MS: '120000',
-  SHUTDOWN_TIMEOUT_MS: '2000',
   WORKER_CONCURRENCY: '20',
 };
 

@@ -23,7 +23,7 @@ import { useIntegrationEnv } from '../support/integration';
 import { createPaymentSender, type Delivery } from '../support/payment-sender';
 import { startSentinelGroup, type RedisNode, type SentinelGroup } from '../support/redis-sentinel';
 import { waitFor } from '../support/wait-for';
-import { createWorkerFleet, type WorkerFleet } from './worker-fleet';
+import { createWorkerFleet, FLEET_WORKER_SETTINGS, type WorkerFleet } from './worker-fleet';
 
 const ROOT = join(__dirname, '..', '..');
 const ORDER_COUNT = 60;
@@ -38,21 +38,10 @@ const WEBHOOK_SECRET = DEV_DEFAULTS.WEBHOOK_SECRET;
 const SENTINEL_NAME = 'vps-primary';
 
 const WORKER_SETTINGS: Record<string, string> = {
-  NODE_ENV: 'test',
-  LOG_LEVEL: 'debug',
-  PROVISION_ATTEMPTS: '4',
-  PROVISION_BACKOFF_MS: '200,400,800',
-  LOCK_TTL_MS: '2000',
+  ...FLEET_WORKER_SETTINGS,
   LOCK_RETRY_DELAY_MS: '300',
-  LOCK_MAX_WAIT_MS: '120000',
-  POLL_INTERVAL_MS: '250',
   POLL_TIMEOUT_MS: '30000',
-  PROVIDER_TIMEOUT_MS: '500',
-  BUY_GRACE_MS: '1000',
-  JOB_LOCK_MS: '3000',
-  SWEEP_INTERVAL_MS: '1000',
   STUCK_AFTER_MS: '120000',
-  SHUTDOWN_TIMEOUT_MS: '2000',
   WORKER_CONCURRENCY: '20',
 };
 

@@ -1,5 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
+import { startProcessReaper } from '../support/process-reaper';
 
 /** One `npm run worker` process group (npm → sh → tsx → node), started detached so it can be killed whole. */
 export interface WorkerProcess {
@@ -45,22 +46,24 @@ export interface WorkerFleet {
 const READY = '"msg":"worker started"';
 const ATTEMPT = '"msg":"provisioning"';
 
-/** Reads process group ids, one per line; when its stdin ends (the test is done or dead), kills them all. */
-const REAPER_SCRIPT = `
-const groups = new Set();
-let rest = '';
-process.stdin.on('data', (chunk) => {
-  const lines = (rest + chunk).split('\\n');
-  rest = lines.pop();
-  for (const line of lines) if (line) groups.add(Number(line));
-});
-const reap = () => {
-  for (const pgid of groups) try { process.kill(-pgid, 'SIGKILL'); } catch {}
-  process.exit(0);
+/**
+ * The production variables shrunk so a fault run takes a minute or two; each suite sets, beside these,
+ * what its fault needs (lock retry, poll timeout, when an order counts as stuck…).
+ */
+export const FLEET_WORKER_SETTINGS: Readonly<Record<string, string>> = {
+  NODE_ENV: 'test',
+  LOG_LEVEL: 'debug',
+  PROVISION_ATTEMPTS: '4',
+  PROVISION_BACKOFF_MS: '200,400,800',
+  LOCK_TTL_MS: '2000',
+  LOCK_MAX_WAIT_MS: '120000',
+  POLL_INTERVAL_MS: '250',
+  PROVIDER_TIMEOUT_MS: '500',
+  BUY_GRACE_MS: '1000',
+  JOB_LOCK_MS: '3000',
+  SWEEP_INTERVAL_MS: '1000',
+  SHUTDOWN_TIMEOUT_MS: '2000',
 };
-process.stdin.on('end', reap);
-process.stdin.on('error', reap);
-`;
 
 /** Starts and kills `npm run worker` processes, keeping their output for the credentials scan. */
 export function createWorkerFleet(options: { cwd: string; env: NodeJS.ProcessEnv }): WorkerFleet {
@@ -68,13 +71,8 @@ export function createWorkerFleet(options: { cwd: string; env: NodeJS.ProcessEnv
   const groups = new Set<number>();
   const counts = { started: 0, killed: 0 };
 
-  // Last resort if the test process dies without running afterAll (a CI runner's SIGTERM, Ctrl-C, a
-  // crash): a reaper process, told every group we start, kills them all once our end of its stdin
-  // closes, which the kernel does however we die. (Signal and exit hooks cannot do it: inside jest
-  // `process` is a sandboxed copy that never hears them.) Detached, so a signal to our group spares it.
-  const reaper = spawn(process.execPath, ['-e', REAPER_SCRIPT], { detached: true, stdio: ['pipe', 'ignore', 'ignore'] });
-  const reaperGone = new Promise<void>((resolve) => reaper.once('close', () => resolve()));
-  reaper.stdin?.on('error', () => undefined);
+  // Last resort if the test process dies without running afterAll: every group we start dies with it.
+  const reaper = startProcessReaper();
   const killGroupsNow = () => {
     for (const pgid of groups) signalGroup(pgid, 'SIGKILL');
   };
@@ -88,7 +86,7 @@ export function createWorkerFleet(options: { cwd: string; env: NodeJS.ProcessEnv
     });
     if (child.pid === undefined) throw new Error('npm run worker did not start');
     groups.add(child.pid);
-    reaper.stdin?.write(`${child.pid}\n`);
+    reaper.watchGroup(child.pid);
     counts.started += 1;
     const chunks: Buffer[] = [];
     const closed = new Promise<void>((resolve) => child.once('close', () => resolve()));
@@ -137,8 +135,7 @@ export function createWorkerFleet(options: { cwd: string; env: NodeJS.ProcessEnv
       await Promise.all(workers.map(({ worker }) => kill(worker)));
       // Grandchildren (tsx's node) hold the same group; make sure none of them outlives npm.
       killGroupsNow();
-      reaper.stdin?.end();
-      await reaperGone;
+      await reaper.close();
     },
     output: () => Buffer.concat(workers.flatMap((w) => w.chunks)).toString('utf8'),
     unexpectedExits: () =>
