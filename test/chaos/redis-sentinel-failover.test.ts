@@ -147,8 +147,12 @@ it('the primary SIGKILLed under load: every order active, bought once, never two
   const settlement = checkSettlement(orders, simulator.stats(), ids.length);
   violations.push(...settlement.violations);
 
-  // No replica answers: a buy must wait for one instead of trusting a lock a failover could lose.
-  const replicas = group.dataNodes.filter((node: RedisNode) => node !== newPrimary && !node.exited);
+  // No replica answers: a buy must wait for one instead of trusting a lock a failover could lose. The
+  // replicas are those of the primary the Sentinels name now: under load they may have failed over again
+  // since the promotion (stopping that primary instead would stall every client on a silent connection).
+  await group.replicasInSync(20_000).catch((error: Error) => violations.push(error.message));
+  const primaryAtPause = await group.primary();
+  const replicas = group.dataNodes.filter((node: RedisNode) => node !== primaryAtPause && !node.exited);
   for (const replica of replicas) group.pause(replica);
   const pausedAt = Date.now();
   const [held] = pendingOrders(2, PACKAGES, HOSTYCARE_EVERY).filter((doc) => doc.provider === 'smartvps');
@@ -170,6 +174,8 @@ it('the primary SIGKILLed under load: every order active, bought once, never two
   });
   const buysWhilePaused = simulator.stats().buys[heldId] ?? 0;
   if (buysWhilePaused > 0) violations.push(`${heldId} bought while no replica acknowledged its package lock`);
+  const primaryBeforeResume = await group.primary().catch(() => null);
+  if (primaryBeforeResume !== primaryAtPause) violations.push(`the primary changed while its replicas were stopped (port ${primaryAtPause.port} to ${primaryBeforeResume?.port ?? 'none'})`);
   for (const replica of replicas) group.resume(replica);
   const resumedAt = Date.now();
   await waitFor(async () => (await countActive([heldId])) === 1, { timeoutMs: 30_000, intervalMs: 100, message: 'the held order active once a replica answered' }).catch(
@@ -198,7 +204,8 @@ it('the primary SIGKILLed under load: every order active, bought once, never two
   process.stdout.write(
     `\nredis sentinel: ${ORDER_COUNT} orders (${ORDER_COUNT - ORDER_COUNT / HOSTYCARE_EVERY} SmartVPS on ${PACKAGES.length} packages, ${ORDER_COUNT / HOSTYCARE_EVERY} Hostycare), ` +
       `${WORKERS} worker processes and the API through 3 Sentinels; faults: primary SIGKILLed with ${activeAtKill} active and ${unfinishedAtKill} under way, ${paidDuring.length} paid from then on, ` +
-      `replica promoted after ${seconds(promotedAt - killAt)}, replicas in sync after ${seconds(syncedAt - killAt)}; ${reenqueued} orders re-enqueued by the sweeper; ` +
+      `replica promoted after ${seconds(promotedAt - killAt)}, replicas in sync after ${seconds(syncedAt - killAt)}` +
+      `${primaryAtPause === newPrimary ? '' : `, the Sentinels failed over again before the replicas were stopped`}; ${reenqueued} orders re-enqueued by the sweeper; ` +
       `webhooks ${webhookTries.length} tries for ${deliveries.length} payments, all paid ${seconds(paidAt - killAt)} after the kill; ` +
       `double buys ${settlement.doubleBuys + heldSettlement.doubleBuys}, concurrent buys ${Object.values(stats.concurrentBuyViolations).reduce((a, n) => a + n, 0)}, ` +
       `lost ${settlement.lost + heldSettlement.lost}, broken histories ${settlement.brokenHistories}; settled ${seconds(settledAt - killAt)} after the kill; ` +
