@@ -19,6 +19,8 @@ import { waitFor } from '../support/wait-for';
 const ROOT = join(__dirname, '..', '..');
 /** What an HTTP round trip on a busy machine may add to a simulated latency; still below every unscaled minimum it is checked against. */
 const OVERHEAD_MS = 150;
+/** Calls timed per latency checked: the fastest is held to the range's top, so one call a busy machine stalls cannot fail it. */
+const SAMPLES = 3;
 /** setTimeout may fire up to a millisecond before performance.now() says the time has come. */
 const TIMER_SLOP_MS = 1;
 
@@ -75,9 +77,21 @@ function rawFind(provider: ProviderName, reference: string): Promise<Response> {
     : fetch(`${simulator.url}/hostycare/api/orders?client_ref=${reference}`, { headers: { authorization: `Bearer ${SIMULATOR_API_KEYS.hostycare}` } });
 }
 
-function expectWithin(ms: number, [min, max]: readonly [number, number]): void {
-  expect(ms).toBeGreaterThanOrEqual(min - TIMER_SLOP_MS);
-  expect(ms).toBeLessThan(max + OVERHEAD_MS);
+/**
+ * Every call took at least the range's minimum (timers never fire early), and the fastest at most its
+ * maximum plus the HTTP overhead (a stall on a busy machine only ever adds, and seldom to every call).
+ */
+function expectWithin(samples: number | number[], [min, max]: readonly [number, number]): void {
+  const all = typeof samples === 'number' ? [samples] : samples;
+  for (const ms of all) expect(ms).toBeGreaterThanOrEqual(min - TIMER_SLOP_MS);
+  expect(Math.min(...all)).toBeLessThan(max + OVERHEAD_MS);
+}
+
+/** `SAMPLES` timings of `call`, one after another. */
+async function timings(call: () => Promise<unknown>): Promise<number[]> {
+  const samples: number[] = [];
+  for (let i = 0; i < SAMPLES; i += 1) samples.push((await timed(call)).ms);
+  return samples;
 }
 
 describe('timing', () => {
@@ -95,13 +109,17 @@ describe('timing', () => {
     });
     const client = clientFor('smartvps');
 
-    for (let i = 0; i < 3; i += 1) {
+    const samples = { buy: [] as number[], find: [] as number[], status: [] as number[] };
+    for (let i = 0; i < SAMPLES; i += 1) {
       const request = purchaseRequest();
       const buy = await timed(() => client.buy(request));
-      expectWithin(buy.ms, [100, 300]);
-      expectWithin((await timed(() => client.findPurchase(request.orderReference))).ms, [20, 50]);
-      expectWithin((await timed(() => client.getPurchase(buy.value.reference))).ms, [20, 50]);
+      samples.buy.push(buy.ms);
+      samples.find.push((await timed(() => client.findPurchase(request.orderReference))).ms);
+      samples.status.push((await timed(() => client.getPurchase(buy.value.reference))).ms);
     }
+    expectWithin(samples.buy, [100, 300]);
+    expectWithin(samples.find, [20, 50]);
+    expectWithin(samples.status, [20, 50]);
   });
 
   it('a range with min = max is a fixed latency, for the operation it names only', async () => {
@@ -109,8 +127,8 @@ describe('timing', () => {
     const client = clientFor('hostycare');
     const bought = await client.buy(purchaseRequest());
 
-    expectWithin((await timed(() => client.getPurchase(bought.reference))).ms, [150, 150]);
-    expect((await timed(() => client.findPurchase('nobody'))).ms).toBeLessThan(150);
+    expectWithin(await timings(() => client.getPurchase(bought.reference)), [150, 150]);
+    expect(Math.min(...(await timings(() => client.findPurchase('nobody'))))).toBeLessThan(150);
   });
 
   it.each(['smartvps', 'hostycare'] as const)('%s: with the realistic profile at scale 0.01 the IP comes only after the scaled delay', async (provider) => {
@@ -135,7 +153,7 @@ describe('timing', () => {
     const set = await postControl('/faults', { latencyMs: 400, ipDelayMs: 400, scale: 0.25 });
     expect(set.body).toEqual(expect.objectContaining({ latencyMs: 400, ipDelayMs: 400, scale: 0.25 }));
 
-    expectWithin((await timed(() => clientFor('smartvps').findPurchase('nobody'))).ms, [100, 100]);
+    expectWithin(await timings(() => clientFor('smartvps').findPurchase('nobody')), [100, 100]);
   });
 
   it('a profile sets the ranges and the fields after it override them', async () => {
@@ -150,7 +168,8 @@ describe('timing', () => {
       latency: { find: [200, 500], buy: [0, 0], status: [200, 500] },
       ops: ['find', 'buy', 'status'],
     });
-    expect((await timed(() => clientFor('hostycare').buy(purchaseRequest()).catch(() => null))).ms).toBeLessThan(200);
+    // The profile's own buy takes a second at least.
+    expect((await timed(() => clientFor('hostycare').buy(purchaseRequest()).catch(() => null))).ms).toBeLessThan(1_000);
 
     // Back to the fast profile: the original fields only, as before any of this.
     const fast = await postControl('/faults', { profile: 'fast', failRate: 0 });
