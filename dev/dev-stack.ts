@@ -109,7 +109,7 @@ async function startMongo(): Promise<string> {
 }
 
 async function startRedis(): Promise<string> {
-  const redis = await startEmbeddedRedis();
+  const redis = await startEmbeddedRedis({ ownProcessGroup: true });
   stack.push({ name: 'embedded Redis', stop: () => redis.stop() });
   return redis.url;
 }
