@@ -10,7 +10,7 @@ import { createMetrics } from './observability/metrics';
 import { serveOpsHttp } from './observability/ops-http';
 import { checkReadiness } from './observability/readiness';
 import { createProvisionQueue } from './queue/provision-queue';
-import { createRedis } from './queue/redis';
+import { createRedis, queueConnection } from './queue/redis';
 import { SWEEPER_QUEUE } from './queue/sweeper-queue';
 
 /** `npm run api`: the HTTP API alone, against the MongoDB and Redis named in the environment. */
@@ -30,7 +30,7 @@ async function main(): Promise<void> {
   queue.on('error', (error) => logger.warn({ err: error }, 'provision queue error'));
   const metrics = createMetrics({ defaultMetrics: true });
   // The sweeper's queue, shown in bull-board beside the provision queue (ops see when it last ran).
-  const sweeperQueue = new Queue(SWEEPER_QUEUE, { connection: redis, prefix: config.queuePrefix });
+  const sweeperQueue = new Queue(SWEEPER_QUEUE, { ...queueConnection(redis), prefix: config.queuePrefix });
   sweeperQueue.on('error', (error) => logger.warn({ err: error }, 'sweeper queue error'));
   // And the deliveries of order events to the web app, when EVENTS_URL is set.
   const eventsQueue = config.events ? createOrderEventsQueue({ connection: redis, prefix: config.queuePrefix, retryForMs: config.events.retryForMs }) : null;

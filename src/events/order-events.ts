@@ -5,6 +5,7 @@ import type { Logger } from 'pino';
 import type { Metrics } from '../observability/metrics';
 import type { OrderState, PendingEvent } from '../order-state/order-state';
 import { objectIdString } from '../queue/provision-queue';
+import { queueConnection } from '../queue/redis';
 
 /**
  * Order events for the web app (`order.provisioned`, `order.failed`): each is written to the order's
@@ -57,7 +58,7 @@ export function eventDeliveryAttempts(retryForMs: number): number {
 
 export function createOrderEventsQueue(options: { connection: ConnectionOptions; prefix: string; retryForMs: number }): OrderEventsQueue {
   return new Queue<EventJobData>(ORDER_EVENTS_QUEUE, {
-    connection: options.connection,
+    ...queueConnection(options.connection),
     prefix: options.prefix,
     defaultJobOptions: {
       attempts: eventDeliveryAttempts(options.retryForMs),

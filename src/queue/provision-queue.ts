@@ -3,6 +3,7 @@ import { Queue, type ConnectionOptions, type Job, type JobsOptions } from 'bullm
 import { z } from 'zod';
 import { ATTEMPT_REASONS, isLiveJobState, PROVIDER_NAMES, type AttemptReason } from '../domain/statuses';
 import type { LiveJob } from '../domain/provision-decision';
+import { queueConnection } from './redis';
 
 export const PROVISION_QUEUE = 'provision';
 export const PROVISION_JOB = 'provision-order';
@@ -60,7 +61,7 @@ export function createProvisionQueue({ connection, prefix, attempts }: Provision
     removeOnComplete: { age: 24 * 3600, count: 5_000 },
     removeOnFail: { age: 7 * 24 * 3600, count: 5_000 },
   };
-  return new Queue<ProvisionJobData, void, typeof PROVISION_JOB>(PROVISION_QUEUE, { connection, prefix, defaultJobOptions });
+  return new Queue<ProvisionJobData, void, typeof PROVISION_JOB>(PROVISION_QUEUE, { ...queueConnection(connection), prefix, defaultJobOptions });
 }
 
 /**

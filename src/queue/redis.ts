@@ -1,3 +1,4 @@
+import type { ConnectionOptions } from 'bullmq';
 import { Redis, type RedisOptions } from 'ioredis';
 import type { RedisTarget } from '../config';
 
@@ -30,4 +31,15 @@ export function createRedis(target: RedisTarget | string, role: 'api' | 'worker'
   // Connection errors are retried by ioredis; without a listener Node would print every one.
   client.on('error', () => undefined);
   return client;
+}
+
+/**
+ * How a BullMQ queue uses `connection`. On a connection that fails fast (the API's: no offline queue)
+ * the queue does not wait for Redis when it is made: otherwise a queue made while Redis was down holds
+ * every command until Redis answers, and a request hangs instead of answering 503. Its Redis version
+ * check needs Redis too, so that goes as well (the workers' queues still make it).
+ */
+export function queueConnection(connection: ConnectionOptions): { connection: ConnectionOptions; skipWaitingForReady?: true; skipVersionCheck?: true } {
+  const failsFast = connection instanceof Redis && connection.options.enableOfflineQueue === false;
+  return failsFast ? { connection, skipWaitingForReady: true, skipVersionCheck: true } : { connection };
 }
