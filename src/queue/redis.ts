@@ -3,11 +3,21 @@ import { Redis, type RedisOptions } from 'ioredis';
 import type { RedisTarget } from '../config';
 
 /**
+ * How long a connection waits for an answer it is owed before it is taken for dead and opened again
+ * (through the Sentinels: to the primary they name now). A primary that hangs, or a partition that
+ * drops packets without a reset, leaves connections open and silent; nothing would close them until the
+ * old primary came back or TCP gave up, minutes after the Sentinels promoted a replica. A worker's must
+ * outlast BullMQ's longest blocking read (10 s); the API's commands are short.
+ */
+const SILENT_CONNECTION_MS = { api: 5_000, worker: 15_000 } as const;
+
+/**
  * Redis connections by role. The API's fail fast (no offline queue, one retry) so a Redis outage
  * answers 503 at once; workers' wait for Redis to come back (BullMQ requires `maxRetriesPerRequest: null`).
  * A target is a URL, or a primary found through Sentinels (REDIS_SENTINELS): ioredis asks the Sentinels
  * for the primary whenever it (re)connects, so after a failover it finds the new one once its connection
- * drops: a dead primary drops it, and Sentinel closes the clients of a primary it demotes. (ioredis's
+ * drops: a dead primary drops it, Sentinel closes the clients of a primary it demotes, and a connection
+ * silent for SILENT_CONNECTION_MS is dropped here. (ioredis's
  * `failoverDetector` is left off: its switch message, arriving while a reconnect is under way, ends the
  * client for good, and the process would never reach Redis again.)
  */
@@ -16,7 +26,13 @@ export function createRedis(target: RedisTarget | string, role: 'api' | 'worker'
     role === 'api'
       ? { enableOfflineQueue: false, maxRetriesPerRequest: 1, connectTimeout: 2_000, commandTimeout: 2_000 }
       : { maxRetriesPerRequest: null, enableReadyCheck: true };
-  const common: RedisOptions = { lazyConnect: false, retryStrategy: (times) => Math.min(times * 200, 2_000), ...options, ...extra };
+  const common: RedisOptions = {
+    lazyConnect: false,
+    retryStrategy: (times) => Math.min(times * 200, 2_000),
+    socketTimeout: SILENT_CONNECTION_MS[role],
+    ...options,
+    ...extra,
+  };
   const resolved: RedisTarget = typeof target === 'string' ? { kind: 'url', url: target } : target;
   const client =
     resolved.kind === 'url'

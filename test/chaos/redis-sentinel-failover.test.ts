@@ -7,6 +7,8 @@
  * locks): every order must still end active, bought once, never two buys at once on a package. Then, with
  * the replicas stopped (SIGSTOP), a buy waits: a package lock no replica acknowledged (`WAIT 1`) could
  * vanish in a failover, so the worker postpones instead of buying, and buys once a replica answers again.
+ * Last, the primary freezes (SIGSTOP) with its connections open: every process must give up the silent
+ * connections by itself and work on with the replica the Sentinels promote.
  */
 import { join } from 'node:path';
 import { loadavg } from 'node:os';
@@ -94,6 +96,20 @@ async function countActive(ids: string[]): Promise<number> {
   return db.orders.countDocuments({ _id: { $in: ids }, provisioningStatus: 'active' });
 }
 
+/** The order's attempts a worker put off because no replica acknowledged the package lock. */
+async function lockRefusals(orderId: string): Promise<number> {
+  const order = await db.orders.findById(orderId).lean<Order>();
+  return (order?.attempts ?? []).filter((entry) => entry.outcome === 'aborted' && /Could not confirm the lock/.test(entry.error ?? '')).length;
+}
+
+/** A new SmartVPS order, pending, stored. */
+async function newSmartVpsOrder(): Promise<string> {
+  const [order] = pendingOrders(2, PACKAGES, HOSTYCARE_EVERY).filter((doc) => doc.provider === 'smartvps');
+  if (!order) throw new Error('no SmartVPS order');
+  await db.orders.insertMany([order]);
+  return String(order._id);
+}
+
 it('the primary SIGKILLed under load: every order active, bought once, never two buys at once on a package; no buy without a replica', async () => {
   const t0 = Date.now();
   const violations: string[] = [];
@@ -155,22 +171,18 @@ it('the primary SIGKILLed under load: every order active, bought once, never two
   const replicas = group.dataNodes.filter((node: RedisNode) => node !== primaryAtPause && !node.exited);
   for (const replica of replicas) group.pause(replica);
   const pausedAt = Date.now();
-  const [held] = pendingOrders(2, PACKAGES, HOSTYCARE_EVERY).filter((doc) => doc.provider === 'smartvps');
-  if (!held) throw new Error('no SmartVPS order to hold');
-  await db.orders.insertMany([held]);
-  const heldId = String(held._id);
+  const heldId = await newSmartVpsOrder();
   const heldPayment = await sender.pay(heldId);
   if (heldPayment.deliveredAt === null) violations.push(`${heldId}: payment not accepted while the replicas were stopped`);
   const postponed = await waitFor(
     async () => {
-      const order = await db.orders.findById(heldId).lean<Order>();
-      const refusals = (order?.attempts ?? []).filter((entry) => entry.outcome === 'aborted' && /Could not confirm the lock/.test(entry.error ?? ''));
-      return refusals.length >= POSTPONEMENTS ? refusals : null;
+      const refusals = await lockRefusals(heldId);
+      return refusals >= POSTPONEMENTS ? refusals : null;
     },
     { timeoutMs: 30_000, intervalMs: 100, message: `${POSTPONEMENTS} buys put off while no replica answered` },
   ).catch((error: Error) => {
     violations.push(error.message);
-    return [];
+    return 0;
   });
   const buysWhilePaused = simulator.stats().buys[heldId] ?? 0;
   if (buysWhilePaused > 0) violations.push(`${heldId} bought while no replica acknowledged its package lock`);
@@ -184,6 +196,43 @@ it('the primary SIGKILLed under load: every order active, bought once, never two
   const heldActiveAt = Date.now();
   const heldSettlement = checkSettlement(await db.orders.find({ _id: heldId }).lean<Order[]>(), simulator.stats(), 1);
   violations.push(...heldSettlement.violations);
+
+  // The primary freezes (SIGSTOP: its connections stay open and silent, as on a paused VM or behind a
+  // partition that drops packets). The Sentinels promote its replica, but nothing closes the silent
+  // connections: each process must give them up by itself and find the new primary. An order paid
+  // meanwhile shows it: its attempts run there (and are put off, as the new primary has no replica until
+  // the frozen one comes back as one); then it is bought once the old primary answers again.
+  await group.replicasInSync(20_000).catch((error: Error) => violations.push(error.message));
+  const frozen = await group.primary();
+  group.pause(frozen);
+  const frozenAt = Date.now();
+  const successor = await waitFor(async () => {
+    const named = await group.primary().catch(() => null);
+    return named && named !== frozen ? named : null;
+  }, { timeoutMs: 30_000, intervalMs: 100, message: 'the Sentinels promoted a replica of the frozen primary' }).catch((error: Error) => {
+    violations.push(error.message);
+    return null;
+  });
+  const succeededAt = Date.now();
+  const lateId = await newSmartVpsOrder();
+  const latePayment = await sender.pay(lateId);
+  if (latePayment.deliveredAt === null) violations.push(`${lateId}: payment not accepted while the old primary was frozen`);
+  const reachedSuccessor = await waitFor(async () => ((await lockRefusals(lateId)) > 0 ? Date.now() : null), {
+    timeoutMs: 45_000,
+    intervalMs: 200,
+    message: 'an attempt on the promoted primary while the old one was frozen (processes left waiting on its silent connections)',
+  }).catch((error: Error) => {
+    violations.push(error.message);
+    return null;
+  });
+  group.resume(frozen);
+  const thawedAt = Date.now();
+  await waitFor(async () => (await countActive([lateId])) === 1, { timeoutMs: 45_000, intervalMs: 200, message: 'the order paid during the freeze active once the old primary answered again' }).catch(
+    (error: Error) => violations.push(error.message),
+  );
+  const lateActiveAt = Date.now();
+  const lateSettlement = checkSettlement(await db.orders.find({ _id: lateId }).lean<Order[]>(), simulator.stats(), 1);
+  violations.push(...lateSettlement.violations);
 
   // Every process found the new primary: each worker went on taking attempts, the API is ready again,
   // and every client createRedis made here answers.
@@ -207,9 +256,12 @@ it('the primary SIGKILLed under load: every order active, bought once, never two
       `replica promoted after ${seconds(promotedAt - killAt)}, replicas in sync after ${seconds(syncedAt - killAt)}` +
       `${primaryAtPause === newPrimary ? '' : `, the Sentinels failed over again before the replicas were stopped`}; ${reenqueued} orders re-enqueued by the sweeper; ` +
       `webhooks ${webhookTries.length} tries for ${deliveries.length} payments, all paid ${seconds(paidAt - killAt)} after the kill; ` +
-      `double buys ${settlement.doubleBuys + heldSettlement.doubleBuys}, concurrent buys ${Object.values(stats.concurrentBuyViolations).reduce((a, n) => a + n, 0)}, ` +
-      `lost ${settlement.lost + heldSettlement.lost}, broken histories ${settlement.brokenHistories}; settled ${seconds(settledAt - killAt)} after the kill; ` +
-      `replicas stopped ${seconds(resumedAt - pausedAt)}: ${postponed.length} buys put off, ${buysWhilePaused} made, bought ${seconds(heldActiveAt - resumedAt)} after they answered; ` +
+      `double buys ${settlement.doubleBuys + heldSettlement.doubleBuys + lateSettlement.doubleBuys}, concurrent buys ${Object.values(stats.concurrentBuyViolations).reduce((a, n) => a + n, 0)}, ` +
+      `lost ${settlement.lost + heldSettlement.lost + lateSettlement.lost}, broken histories ${settlement.brokenHistories}; settled ${seconds(settledAt - killAt)} after the kill; ` +
+      `replicas stopped ${seconds(resumedAt - pausedAt)}: ${postponed} buys put off, ${buysWhilePaused} made, bought ${seconds(heldActiveAt - resumedAt)} after they answered; ` +
+      `primary frozen: ${successor ? `replica promoted after ${seconds(succeededAt - frozenAt)}` : 'no replica promoted'}, ` +
+      `${reachedSuccessor ? `an attempt on it ${seconds(reachedSuccessor - frozenAt)} after the freeze` : 'no attempt on it'}, ` +
+      `the order paid meanwhile active ${seconds(lateActiveAt - thawedAt)} after the old primary answered; ` +
       `whole run ${seconds(Date.now() - t0)}; load ${loadavg()[0]?.toFixed(1)}\n`,
   );
   if (violations.length > 0) {
@@ -217,4 +269,4 @@ it('the primary SIGKILLed under load: every order active, bought once, never two
     process.stderr.write(`redis sentinel: ${violations.length} violations, logs in ${dir}\n`);
   }
   expect(violations).toEqual([]);
-}, 150_000);
+}, 240_000);
