@@ -12,7 +12,7 @@ const idFor = (i: number) => (0x10000000 + i).toString(16).padStart(24, '0');
 
 /** BullMQ `queue.add` with deduplication, as the API calls it, from `connections` concurrent loops. */
 async function rawAdds(infra: BenchInfra, { adds, connections }: { adds: number; connections: number }): Promise<BenchRow> {
-  const redis = createRedis(infra.redisUrl, 'api');
+  const redis = await infra.apiRedis();
   const queue = createProvisionQueue({ connection: redis, prefix: infra.prefix('context-add'), attempts: 4 });
   let counter = 0;
   const add = async () => {
@@ -46,7 +46,7 @@ async function rawAdds(infra: BenchInfra, { adds, connections }: { adds: number;
 async function noopWorker(infra: BenchInfra, { jobs }: { jobs: number }): Promise<BenchRow> {
   const { concurrency } = loadConfig({ NODE_ENV: 'development' }).worker;
   const prefix = infra.prefix('context-noop');
-  const redis = createRedis(infra.redisUrl, 'api');
+  const redis = await infra.apiRedis();
   const queue = createProvisionQueue({ connection: redis, prefix, attempts: 4 });
   const connection = createRedis(infra.redisUrl, 'worker');
   try {

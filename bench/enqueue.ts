@@ -1,7 +1,6 @@
 import { performance } from 'node:perf_hooks';
 import autocannon from 'autocannon';
 import { createProvisionQueue } from '../src/queue/provision-queue';
-import { createRedis } from '../src/queue/redis';
 import { ADMIN_TOKEN, spawnApi } from './lib/app';
 import { cpuMeter, cpuPer, freePort, seedOrders, sleep, type BenchInfra, type Child, type SeedOrder } from './lib/infra';
 import { percentile, type BenchRow } from './lib/report';
@@ -221,7 +220,7 @@ export async function benchEnqueue(infra: BenchInfra, options: EnqueueOptions): 
 
 /** Each 202 of ours really made a job: as many waiting in the queue as requests answered. */
 async function assertEnqueued(infra: BenchInfra, label: string, expected: number): Promise<void> {
-  const redis = createRedis(infra.redisUrl, 'api');
+  const redis = await infra.apiRedis();
   const queue = createProvisionQueue({ connection: redis, prefix: infra.prefix(label), attempts: 1 });
   try {
     const { waiting = 0, prioritized = 0 } = await queue.getJobCounts('waiting', 'prioritized');

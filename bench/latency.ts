@@ -1,6 +1,5 @@
 import { SIMULATOR_API_KEYS } from '../dev/simulator/simulator';
 import { createProvisionQueue } from '../src/queue/provision-queue';
-import { createRedis } from '../src/queue/redis';
 import { sendPayment, spawnApi, spawnWorker } from './lib/app';
 import { seedOrders, sleep, until, type BenchInfra } from './lib/infra';
 import { percentile, type BenchRow } from './lib/report';
@@ -33,7 +32,7 @@ export async function benchLatency(infra: BenchInfra, { samples }: { samples: nu
   const taken = new Map<string, number>();
   const api = await spawnApi(infra, label);
   const worker = await spawnWorker(infra, label, { onLog: (line) => void (line.msg === 'provisioning' && line.orderId && taken.set(line.orderId, line.time)) });
-  const redis = createRedis(infra.redisUrl, 'api');
+  const redis = await infra.apiRedis();
   const queue = createProvisionQueue({ connection: redis, prefix: infra.prefix(label), attempts: 1 });
   try {
     const ids = await seedOrders(

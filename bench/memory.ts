@@ -1,5 +1,4 @@
 import { createProvisionQueue, enqueueProvision } from '../src/queue/provision-queue';
-import { createRedis } from '../src/queue/redis';
 import { failedOrders, postProvisions } from './enqueue';
 import { spawnApi, spawnWorker, type LogLine } from './lib/app';
 import { buildProduct } from './lib/build';
@@ -64,7 +63,7 @@ async function workerMemory(infra: BenchInfra, compiledDir: string, { jobs, maxS
 
   const label = 'memory';
   const db = await infra.connect(label);
-  const redis = createRedis(infra.redisUrl, 'api');
+  const redis = await infra.apiRedis();
   const queue = createProvisionQueue({ connection: redis, prefix: infra.prefix(label), attempts: 4 });
   try {
     const ids = await seedOrders(

@@ -4,9 +4,11 @@ import { once } from 'node:events';
 import { readFileSync } from 'node:fs';
 import { createServer, type AddressInfo } from 'node:net';
 import { join } from 'node:path';
+import type { Redis } from 'ioredis';
 import type { AnyBulkWriteOperation } from 'mongoose';
 import { connectDatabase, type Database } from '../../src/db/connection';
 import type { Order } from '../../src/db/order-model';
+import { connectedWithin, createRedis } from '../../src/queue/redis';
 import { startEmbeddedRedis, type EmbeddedRedis } from '../../dev/embedded-redis';
 import type { SimulatorFaults, SimulatorStats } from '../../dev/simulator/simulator';
 
@@ -26,6 +28,8 @@ export interface BenchInfra {
   mongoUrl(label: string): string;
   /** A queue prefix unique to this run. */
   prefix(label: string): string;
+  /** A Redis client of the API's kind (no offline queue), connected, for the bench's own queue calls. */
+  apiRedis(): Promise<Redis>;
   connect(label: string): Promise<Database>;
   /** Drops the databases and queue keys of finished benches, so they weigh on none of the next. */
   release(...labels: string[]): Promise<void>;
@@ -280,6 +284,11 @@ export async function startInfra(): Promise<BenchInfra> {
       return `${mongoBase}${name}`;
     },
     prefix: (label) => `{bench-${label}-${runId}}`,
+    apiRedis: async () => {
+      const client = createRedis(redisUrl, 'api');
+      if (!(await connectedWithin(client, 10_000))) throw new Error(`Redis at ${redisUrl} did not answer within 10 s`);
+      return client;
+    },
     connect: (label) => connectDatabase(infra.mongoUrl(label)),
     release: async (...labels) => {
       const { Redis } = await import('ioredis');

@@ -1,6 +1,7 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { AuditLog } from '../audit/audit-log';
+import { connectedWithin } from '../queue/redis';
 import { createApp, type AppDeps } from './app';
 
 export interface ApiServer {
@@ -18,8 +19,15 @@ export interface StartApiOptions extends AppDeps {
   closeTimeoutMs?: number;
 }
 
+/**
+ * How long the API waits for its Redis connection before it listens: its first requests then find it
+ * open. Past that it starts all the same (Redis routes answer 503, payments are recorded for the sweeper).
+ */
+const REDIS_START_WAIT_MS = 2_000;
+
 /** Starts the API on host:port (0: any free port) and resolves once it listens. */
 export async function startApiServer({ host, port, closeTimeoutMs = 5_000, ...deps }: StartApiOptions): Promise<ApiServer> {
+  await connectedWithin(deps.redis, REDIS_START_WAIT_MS);
   const app = createApp(deps);
   const server = http.createServer(app);
   // Slow or stuck clients must not hold sockets forever.

@@ -59,3 +59,19 @@ export function queueConnection(connection: ConnectionOptions): { connection: Co
   const failsFast = connection instanceof Redis && connection.options.enableOfflineQueue === false;
   return failsFast ? { connection, skipWaitingForReady: true, skipVersionCheck: true } : { connection };
 }
+
+/** True once `client` is connected, false if it is not within `ms` (Redis may be down; the caller goes on). */
+export async function connectedWithin(client: Redis, ms: number): Promise<boolean> {
+  if (client.status === 'ready') return true;
+  return new Promise<boolean>((resolve) => {
+    const onReady = () => {
+      clearTimeout(timer);
+      resolve(true);
+    };
+    const timer = setTimeout(() => {
+      client.off('ready', onReady);
+      resolve(false);
+    }, ms);
+    client.once('ready', onReady);
+  });
+}

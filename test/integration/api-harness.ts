@@ -42,9 +42,8 @@ export interface ApiHarness {
 /**
  * Per test file: a private Redis and MongoDB (useIntegrationEnv), a provision queue with a unique
  * prefix, and the real API listening on a free port. No worker runs, so jobs stay `waiting`.
- * `redisDownAtStart`: the file's Redis is stopped before the API connects (`env.redis.restart()` brings it back).
  */
-export function useApi(options: { redisDownAtStart?: boolean } = {}): ApiHarness {
+export function useApi(): ApiHarness {
   const env = useIntegrationEnv();
   const harness = { env } as ApiHarness;
   const webhook = new Webhook(WEBHOOK_SECRET);
@@ -59,7 +58,6 @@ export function useApi(options: { redisDownAtStart?: boolean } = {}): ApiHarness
       LOG_LEVEL: 'silent',
     });
     const db = env.track(await connectDatabase(env.mongoUrl));
-    if (options.redisDownAtStart) await env.redis.stop();
     // A short disconnectTimeout: after Redis was stopped, ioredis arms a 2 s timer on disconnect that
     // nothing clears, which only delays the test process's exit.
     const redis = createRedis(env.redisUrl, 'api', { disconnectTimeout: 100 });
