@@ -165,7 +165,7 @@ it('the primary SIGKILLed under load: every order active, bought once, never two
 
   // No replica answers: a buy must wait for one instead of trusting a lock a failover could lose. The
   // replicas are those of the primary the Sentinels name now: under load they may have failed over again
-  // since the promotion (stopping that primary instead would stall every client on a silent connection).
+  // since the promotion (stopping that primary instead would be the freeze tested last, not this).
   await group.replicasInSync(20_000).catch((error: Error) => violations.push(error.message));
   const primaryAtPause = await group.primary();
   const replicas = group.dataNodes.filter((node: RedisNode) => node !== primaryAtPause && !node.exited);
