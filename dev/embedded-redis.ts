@@ -1,7 +1,7 @@
-import { spawn } from 'node:child_process';
 import { accessSync, constants } from 'node:fs';
 import { delimiter, join } from 'node:path';
 import { RedisMemoryServer } from 'redis-memory-server';
+import { startProcessReaper, type ProcessReaper } from './process-reaper';
 
 export interface EmbeddedRedis {
   url: string;
@@ -43,7 +43,7 @@ export interface EmbeddedRedisOptions {
   /**
    * The redis-server in a process group of its own, so a signal to ours (Ctrl-C in a terminal, a
    * `kill -- -pgid`) does not stop it before we do: the dev stack stops its workers first, and a
-   * worker's close waits on Redis. A watchdog, also in a group of its own, kills it if we die first.
+   * worker's close waits on Redis. A process reaper kills it if we die first.
    */
   ownProcessGroup?: boolean;
 }
@@ -66,11 +66,13 @@ export async function startEmbeddedRedis(options: EmbeddedRedisOptions = {}): Pr
   });
   await server.start();
   const port = await server.getPort();
-  /** The redis-server just started; in a group of its own, it is watched so that it dies with us. */
+  // In a group of its own, the redis-server no longer dies with our group: the reaper sees to it.
+  let reaper: ProcessReaper | null = null;
+  /** The redis-server just started. */
   const started = () => {
     const info = server.getInstanceInfo();
     const pid = info ? info.childProcess?.pid : undefined;
-    if (pid !== undefined && options.ownProcessGroup) killWhenWeDie(pid);
+    if (pid !== undefined && options.ownProcessGroup) (reaper ??= startProcessReaper()).watch(pid);
     return pid;
   };
   const redis: EmbeddedRedis = {
@@ -79,6 +81,9 @@ export async function startEmbeddedRedis(options: EmbeddedRedisOptions = {}): Pr
     pid: started(),
     stop: async () => {
       await server.stop();
+      if (redis.pid !== undefined) reaper?.forget(redis.pid);
+      await reaper?.close();
+      reaper = null;
     },
     restart: async () => {
       // The same RedisMemoryServer reuses its previous port.
@@ -90,17 +95,3 @@ export async function startEmbeddedRedis(options: EmbeddedRedisOptions = {}): Pr
   return redis;
 }
 
-/** Polls until our process is gone (its parent is no longer us), then SIGKILLs `pid`; ends with `pid`. */
-const WATCHDOG = `
-const [parent, child] = process.argv.slice(-2).map(Number);
-const alive = (pid) => { try { process.kill(pid, 0); return true; } catch { return false; } };
-setInterval(() => {
-  if (!alive(child)) process.exit(0);
-  if (process.ppid !== parent) { try { process.kill(child, 'SIGKILL'); } catch {} process.exit(0); }
-}, 200);`;
-
-/** A detached watchdog that kills `pid` once this process is gone (it then has no other owner). */
-function killWhenWeDie(pid: number): void {
-  const watchdog = spawn(process.execPath, ['-e', WATCHDOG, String(process.pid), String(pid)], { detached: true, stdio: 'ignore' });
-  watchdog.unref();
-}

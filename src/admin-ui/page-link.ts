@@ -1,3 +1,4 @@
+import { OBJECT_ID_HEX } from '../domain/ids';
 import { ORDER_STATUSES, PROVIDER_NAMES, PROVISIONING_STATUSES } from '../domain/statuses';
 import type { OrderFilters } from './api-client';
 
@@ -22,7 +23,7 @@ const FILTER_VALUES: Record<Exclude<keyof OrderFilters, 'q'>, readonly string[]>
 export const MAX_SEARCH_LENGTH = 254;
 
 export function isOrderId(value: string): boolean {
-  return /^[0-9a-f]{24}$/i.test(value);
+  return OBJECT_ID_HEX.test(value);
 }
 
 /** The filters, search and order of an address's query string; unknown values are left out. */

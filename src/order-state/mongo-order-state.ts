@@ -2,6 +2,7 @@ import type { Collection, Filter, UpdateFilter } from 'mongodb';
 import { Types } from 'mongoose';
 import type { Order, OrderModel } from '../db/order-model';
 import { StaleAttemptError } from '../domain/errors';
+import { OBJECT_ID_HEX } from '../domain/ids';
 import { ORDER_TRANSITIONS, type OrderTransition } from '../domain/order-transitions';
 import { PAID_STATUSES, type ProvisioningStatus } from '../domain/statuses';
 import { MAX_ATTEMPT_HISTORY, orderEventId, type AttemptRecord, type OrderSnapshot, type OrderState, type OutboxEvent } from './order-state';
@@ -67,11 +68,9 @@ function pushAttemptAndEvent(attempt: AttemptRecord, event: OutboxEvent): OrderU
   return { ...pushAttempt(attempt), outbox: event };
 }
 
-const OBJECT_ID = /^[0-9a-f]{24}$/i;
-
 /** Matches the order by its `_id`; a string that is no ObjectId matches none. */
 function idOf(orderId: string): OrderFilter['_id'] {
-  return OBJECT_ID.test(orderId) ? new Types.ObjectId(orderId) : { $in: [] };
+  return OBJECT_ID_HEX.test(orderId) ? new Types.ObjectId(orderId) : { $in: [] };
 }
 
 /**

@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { Queue, type ConnectionOptions, type Job, type JobsOptions } from 'bullmq';
 import { z } from 'zod';
 import { ATTEMPT_REASONS, isLiveJobState, PROVIDER_NAMES, type AttemptReason } from '../domain/statuses';
+import { OBJECT_ID_HEX } from '../domain/ids';
 import type { LiveJob } from '../domain/provision-decision';
 import { queueConnection } from './redis';
 
@@ -10,7 +11,7 @@ export const PROVISION_JOB = 'provision-order';
 /** Name of the backoff strategy the worker registers (`settings.backoffStrategy`). */
 export const STAGED_BACKOFF = 'staged';
 
-export const objectIdString = z.string().regex(/^[0-9a-f]{24}$/i, 'expected a 24-character hex ObjectId');
+export const objectIdString = z.string().regex(OBJECT_ID_HEX, 'expected a 24-character hex ObjectId');
 
 /**
  * Job data: ids and reasons only, never secrets. New fields must be optional so jobs already in Redis

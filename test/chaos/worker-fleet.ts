@@ -1,6 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
-import { startProcessReaper } from '../support/process-reaper';
+import { startProcessReaper } from '../../dev/process-reaper';
 
 /** One `npm run worker` process group (npm → sh → tsx → node), started detached so it can be killed whole. */
 export interface WorkerProcess {

@@ -1,7 +1,7 @@
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { join } from 'node:path';
-import { startProcessReaper } from './process-reaper';
+import { startProcessReaper } from '../../dev/process-reaper';
 
 export interface ApiProcess {
   /** Where it listens (127.0.0.1, a free port). */

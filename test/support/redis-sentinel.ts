@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
 import { findRedisServerBinary } from '../../dev/embedded-redis';
-import { startProcessReaper, type ProcessReaper } from './process-reaper';
+import { startProcessReaper, type ProcessReaper } from '../../dev/process-reaper';
 import { waitFor } from './wait-for';
 
 export interface RedisNode {

@@ -3,6 +3,7 @@ import { Types, type QueryFilter } from 'mongoose';
 import { isDatabaseUnavailable } from '../../db/errors';
 import type { Order } from '../../db/order-model';
 import { AppError, DatabaseUnavailableError, OrderNotFoundError } from '../../domain/errors';
+import { OBJECT_ID_HEX } from '../../domain/ids';
 import { bulkProvision } from '../../provisioning/bulk-provision';
 import { decryptCredentials } from '../../provisioning/credentials-cipher';
 import { requestProvision } from '../../provisioning/request-provision';
@@ -70,7 +71,7 @@ export function ordersRouter(deps: RouteDeps): Router {
     const conditions: QueryFilter<Order>[] = [orderQuery(query)];
     if (query.q) {
       // An order id, or the customer's email (the web app stores it lowercased: see docs/integration.md).
-      conditions.push(/^[0-9a-f]{24}$/i.test(query.q) ? { _id: new Types.ObjectId(query.q) } : { customerEmail: query.q.toLowerCase() });
+      conditions.push(OBJECT_ID_HEX.test(query.q) ? { _id: new Types.ObjectId(query.q) } : { customerEmail: query.q.toLowerCase() });
     }
     if (query.cursor) conditions.push({ _id: { $lt: new Types.ObjectId(query.cursor) } });
     const filter: QueryFilter<Order> = conditions.length === 1 ? (conditions[0] as QueryFilter<Order>) : { $and: conditions };

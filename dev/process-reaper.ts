@@ -2,7 +2,7 @@ import { spawn } from 'node:child_process';
 
 /**
  * Reads pids, one per line (`-pid`: forget it; `g<pgid>`: a whole process group); when its stdin ends
- * (the test is done, or died), SIGKILLs those left.
+ * (its owner is done, or died), SIGKILLs those left.
  */
 const REAPER_SCRIPT = `
 const pids = new Set();
@@ -27,9 +27,9 @@ process.stdin.on('error', reap);
 `;
 
 export interface ProcessReaper {
-  /** From now on `pid` dies with the test process, however that ends. */
+  /** From now on `pid` dies with this process, however that ends. */
   watch(pid: number): void;
-  /** From now on the process group `pgid` (a detached child's) dies with the test process. */
+  /** From now on the process group `pgid` (a detached child's) dies with this process. */
   watchGroup(pgid: number): void;
   /** `pid` exited and was reaped: its number may be reused by someone else's process, so it is never killed. */
   forget(pid: number): void;
@@ -38,9 +38,9 @@ export interface ProcessReaper {
 }
 
 /**
- * Last resort for servers a test starts: if the test process dies without cleaning up (CI's SIGTERM,
- * Ctrl-C, a crash), a detached reaper, told every pid, kills them once its stdin closes, which the kernel
- * does however we die. (Exit hooks cannot: inside jest `process` is a sandboxed copy.)
+ * Last resort for servers a test or the dev stack starts: if this process dies without cleaning up (CI's
+ * SIGTERM, Ctrl-C, a crash, SIGKILL), a detached reaper, told every pid, kills them once its stdin closes,
+ * which the kernel does however we die. (Exit hooks cannot: inside jest `process` is a sandboxed copy.)
  */
 export function startProcessReaper(): ProcessReaper {
   const reaper = spawn(process.execPath, ['-e', REAPER_SCRIPT], { detached: true, stdio: ['pipe', 'ignore', 'ignore'] });
