@@ -1,4 +1,5 @@
-import { STATUS_CODES } from 'node:http';
+import http, { STATUS_CODES, type IncomingHttpHeaders } from 'node:http';
+import https from 'node:https';
 import type { z } from 'zod';
 import { ProviderError, type ProviderErrorKind } from './provider-error';
 import { PROVIDER_LABELS, type ProviderCallObserver, type ProviderName, type ProviderOperation } from './types';
@@ -37,9 +38,29 @@ export type JsonCaller = <T>(request: JsonRequest<T>) => Promise<T>;
 
 const MAX_DETAIL_LENGTH = 300;
 
-/** Builds the caller an adapter uses for all its HTTP. */
+/**
+ * An idle keep-alive connection is closed after this long (sooner when the provider's `Keep-Alive`
+ * header asks), before a server's usual idle timeout could close it under a request we send on it.
+ */
+const IDLE_CONNECTION_MS = 4_000;
+
+/** The connections of one adapter: kept alive between calls, never shared with other code. */
+interface Connections {
+  http: http.Agent;
+  https: https.Agent;
+}
+
+/**
+ * Builds the caller an adapter uses for all its HTTP. Node's http client, not fetch: a status call
+ * or a buy costs the worker a third of the CPU fetch takes (see bench/NOTES.md), on the path from a
+ * payment to its buy and on every poll.
+ */
 export function createJsonCaller(options: ProviderHttpOptions): JsonCaller {
-  return (request) => callJson(options, request);
+  const agents: Connections = {
+    http: new http.Agent({ keepAlive: true, timeout: IDLE_CONNECTION_MS }),
+    https: new https.Agent({ keepAlive: true, timeout: IDLE_CONNECTION_MS }),
+  };
+  return (request) => callJson(options, agents, request);
 }
 
 /** A ProviderError raised before or without any HTTP call (bad input, missing configuration). */
@@ -47,7 +68,7 @@ export function permanentError(provider: ProviderName, operation: ProviderOperat
   return new ProviderError(`${PROVIDER_LABELS[provider]} ${operation} failed: ${reason}`, { provider, operation, kind: 'permanent' });
 }
 
-async function callJson<T>(options: ProviderHttpOptions, request: JsonRequest<T>): Promise<T> {
+async function callJson<T>(options: ProviderHttpOptions, agents: Connections, request: JsonRequest<T>): Promise<T> {
   // A shutdown that already happened must not start a purchase.
   request.signal?.throwIfAborted();
   const url = buildUrl(options, request);
@@ -55,7 +76,7 @@ async function callJson<T>(options: ProviderHttpOptions, request: JsonRequest<T>
   const signal = request.signal ? AbortSignal.any([request.signal, timeoutSignal]) : timeoutSignal;
   const startedAt = performance.now();
   try {
-    const value = await exchange(options, request, url, signal);
+    const value = await exchange(options, agents, request, url, signal);
     report(options, request.operation, startedAt, request.isEmpty?.(value) ? 'not_found' : 'ok');
     return value;
   } catch (error) {
@@ -77,27 +98,50 @@ function buildUrl(options: ProviderHttpOptions, request: JsonRequest<unknown>): 
   }
 }
 
-async function exchange<T>(options: ProviderHttpOptions, request: JsonRequest<T>, url: URL, signal: AbortSignal): Promise<T> {
-  const hasBody = request.body !== undefined;
-  const response = await fetch(url, {
-    method: request.method,
-    headers: {
-      accept: 'application/json',
-      ...(hasBody ? { 'content-type': 'application/json' } : {}),
-      ...options.headers,
-      ...request.headers,
-    },
-    body: hasBody ? JSON.stringify(request.body) : undefined,
-    // Following a redirect would hand the API key to wherever it points.
-    redirect: 'manual',
-    signal,
+/** A provider's answer, read whole. */
+interface HttpAnswer {
+  status: number;
+  statusText: string;
+  headers: IncomingHttpHeaders;
+  text: string;
+}
+
+async function exchange<T>(options: ProviderHttpOptions, agents: Connections, request: JsonRequest<T>, url: URL, signal: AbortSignal): Promise<T> {
+  const body = request.body === undefined ? undefined : Buffer.from(JSON.stringify(request.body));
+  const headers: Record<string, string> = {
+    accept: 'application/json',
+    ...(body ? { 'content-type': 'application/json', 'content-length': String(body.length) } : {}),
+    ...options.headers,
+    ...request.headers,
+  };
+  // A redirect is never followed (Node's client does not): it would hand the API key to wherever it points.
+  const answer = await send(url, { method: request.method, headers, signal, agent: url.protocol === 'https:' ? agents.https : agents.http }, body);
+  if (answer.status < 200 || answer.status > 299) throw httpError(options, request.operation, answer);
+  return parseBody(options, request, answer.status, answer.text);
+}
+
+/**
+ * One request, its answer read whole. A connection lost before a 2xx answer was read rejects (the buy
+ * may have gone through all the same); any other status stands even when its body was cut short, since
+ * the status alone decides the kind and the body only adds the provider's explanation.
+ */
+function send(url: URL, options: http.RequestOptions & { signal: AbortSignal }, body: Buffer | undefined): Promise<HttpAnswer> {
+  return new Promise((resolve, reject) => {
+    let answered: Omit<HttpAnswer, 'text'> | null = null;
+    const fail = (error: Error) => (answered && (answered.status < 200 || answered.status > 299) ? resolve({ ...answered, text: '' }) : reject(error));
+    const req = (url.protocol === 'https:' ? https : http).request(url, options, (res) => {
+      answered = { status: res.statusCode ?? 0, statusText: res.statusMessage ?? '', headers: res.headers };
+      const chunks: Buffer[] = [];
+      res.on('data', (chunk: Buffer) => chunks.push(chunk));
+      res.on('end', () => resolve({ ...(answered as Omit<HttpAnswer, 'text'>), text: Buffer.concat(chunks).toString('utf8') }));
+      res.on('error', fail);
+      res.on('close', () => {
+        if (!res.complete) fail(new Error('the connection closed before the answer was complete'));
+      });
+    });
+    req.on('error', fail);
+    req.end(body);
   });
-  if (response.status < 200 || response.status > 299) {
-    // The status alone decides the kind; a body we cannot read only costs us the provider's explanation.
-    const text = await response.text().catch(() => '');
-    throw httpError(options, request.operation, response, text);
-  }
-  return parseBody(options, request, response.status, await response.text());
 }
 
 function parseBody<T>(options: ProviderHttpOptions, request: JsonRequest<T>, status: number, text: string): T {
@@ -119,13 +163,14 @@ function parseBody<T>(options: ProviderHttpOptions, request: JsonRequest<T>, sta
   return parsed.data;
 }
 
-function httpError(options: ProviderHttpOptions, operation: ProviderOperation, response: Response, text: string): ProviderError {
-  const status = response.status;
-  const statusText = response.statusText || STATUS_CODES[status] || '';
-  const detail = providerDetail(options, text);
+function httpError(options: ProviderHttpOptions, operation: ProviderOperation, answer: HttpAnswer): ProviderError {
+  const status = answer.status;
+  const statusText = answer.statusText || STATUS_CODES[status] || '';
+  const detail = providerDetail(options, answer.text);
   const reason = `HTTP ${status}${statusText ? ` ${statusText}` : ''}${detail ? `: ${detail}` : ''}`;
   const kind = kindForStatus(status);
-  const retryAfterMs = kind === 'rate_limited' ? parseRetryAfter(response.headers.get('retry-after')) : undefined;
+  const retryAfter = answer.headers['retry-after'];
+  const retryAfterMs = kind === 'rate_limited' ? parseRetryAfter(typeof retryAfter === 'string' ? retryAfter : null) : undefined;
   return failure(options, operation, kind, reason, status, retryAfterMs);
 }
 
@@ -164,18 +209,18 @@ function classifyThrown(options: ProviderHttpOptions, operation: ProviderOperati
 }
 
 /**
- * undici reports "fetch failed" and hides the useful part (ECONNREFUSED, socket closed…) in `cause`.
- * Duck-typed: errors from fetch may come from another realm (jest), where `instanceof Error` is false.
+ * The useful part of a network error (ECONNREFUSED, socket closed…): the error's own, or its `cause`'s
+ * where a wrapper hides it there. Duck-typed: errors may come from another realm (jest), where
+ * `instanceof Error` is false.
  */
 function networkCause(error: unknown): string {
-  const cause = property(error, 'cause');
-  const code = property(cause, 'code');
-  const causeMessage = property(cause, 'message');
-  if (typeof code === 'string' && typeof causeMessage === 'string' && !causeMessage.includes(code)) return `${code}: ${causeMessage}`;
-  if (typeof causeMessage === 'string' && causeMessage) return causeMessage;
+  const source = property(error, 'cause') ?? error;
+  const code = property(source, 'code');
+  const message = property(source, 'message');
+  if (typeof code === 'string' && typeof message === 'string' && !message.includes(code)) return `${code}: ${message}`;
+  if (typeof message === 'string' && message) return message;
   if (typeof code === 'string') return code;
-  const message = property(error, 'message');
-  return typeof message === 'string' ? message : String(error);
+  return String(error);
 }
 
 function property(value: unknown, name: string): unknown {
