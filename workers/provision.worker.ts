@@ -112,6 +112,7 @@ function toPayload(job: ProvisionJob, data: ProvisionJobData): ProvisionPayload 
     jobId: job.id as string,
     attempt: job.attemptsMade + 1,
     maxAttempts: job.opts.attempts ?? 1,
+    ...(data.target ? { target: data.target } : {}),
     ...(data.lockWaitSince ? { lockWaitSince: new Date(data.lockWaitSince) } : {}),
     ...(data.rateLimit ? { rateLimit: { since: new Date(data.rateLimit.since), message: data.rateLimit.message } } : {}),
     ...(newDeaths > 0 ? { newDeaths } : {}),
@@ -129,8 +130,8 @@ function toPayload(job: ProvisionJob, data: ProvisionJobData): ProvisionPayload 
 
 /** The job's data for its next run after `outcome`: what a wait or a poll carries over, nothing else. */
 function nextData(base: ProvisionJobData, outcome: ProvisionOutcome, stallsSeen: number): ProvisionJobData {
-  const { orderId, reason, requestedAt } = base;
-  const next: ProvisionJobData = { orderId, reason, requestedAt, ...(stallsSeen > 0 ? { stallsSeen } : {}) };
+  const { orderId, reason, requestedAt, target } = base;
+  const next: ProvisionJobData = { orderId, reason, requestedAt, ...(target ? { target } : {}), ...(stallsSeen > 0 ? { stallsSeen } : {}) };
   if (outcome.kind === 'postpone' && outcome.lockWaitSince) next.lockWaitSince = outcome.lockWaitSince.toISOString();
   if ((outcome.kind === 'postpone' || outcome.kind === 'park') && outcome.rateLimit) {
     next.rateLimit = { since: outcome.rateLimit.since.toISOString(), message: outcome.rateLimit.message };

@@ -100,9 +100,10 @@ export async function recordPayment(deps: PaymentWebhookDeps, event: PaymentEven
   const current = order ? decidePayment(order) : null;
   const enqueue = async (): Promise<{ jobId: string; created: boolean } | Error | null> => {
     if (current?.kind !== 'record' || current.provision !== 'take_up') return null;
-    return enqueueProvision(deps.queue, event.orderId, 'payment', now).catch((error: unknown) => (error instanceof Error ? error : new Error(String(error))));
+    return enqueueProvision(deps.queue, event.orderId, 'payment', { now, target: order }).catch((error: unknown) => (error instanceof Error ? error : new Error(String(error))));
   };
-  const [recorded, enqueuedAlready] = await Promise.all([recordEvent('processed'), paidHere ? enqueue() : null]);
+  // The job first: its add leaves for Redis before the event's insert is even encoded.
+  const [enqueuedAlready, recorded] = await Promise.all([paidHere ? enqueue() : null, recordEvent('processed')]);
   // Paid here although the id was recorded: by a concurrent delivery (that one goes on), or earlier as
   // ignored, when the order was not there yet; then this delivery, the one that paid it, takes the
   // record over (a conditional write: one taker).

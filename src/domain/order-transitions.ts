@@ -28,6 +28,11 @@ export const ORDER_TRANSITIONS = {
   waitForLock: { from: UNFINISHED, to: 'queued', fenced: false },
   /** An attempt takes the order by compare-and-set and bumps the fence. */
   take: { from: UNFINISHED, to: 'provisioning', fenced: false },
+  /**
+   * The same, for an order the attempt has not read (its job names the provider and package): never
+   * from `failed`, which is read and decided first (a Retry not yet marked queued, or this job's own failure).
+   */
+  takeUnread: { from: [null, 'queued', 'provisioning'], to: 'provisioning', fenced: false },
   /** The provider accepted a purchase (or one was found): its reference, stored at once. */
   storePurchase: { from: ['provisioning'], to: 'provisioning', fenced: true },
   /** The provider no longer knows the stored reference: clear it and start a new purchase generation. */

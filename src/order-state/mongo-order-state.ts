@@ -205,6 +205,16 @@ export function createMongoOrderState(model: OrderModel): OrderState {
       return taken ? taken.fence : null;
     },
 
+    async takeUnread(orderId, target, now) {
+      const named = target.provider === 'smartvps' ? { provider: target.provider, packageName: target.packageName } : { provider: target.provider };
+      const taken = await updateAndRead<StoredOrder>(
+        { _id: idOf(orderId), status: { $in: ['paid', 'confirmed'] }, ...named, ...startsFrom('takeUnread') },
+        { $set: { ...leaves('takeUnread'), lastProvisionAttempt: now, nextAttemptAt: null, provisioningError: null }, $inc: { fence: 1 } },
+        SNAPSHOT_FIELDS,
+      );
+      return taken ? toSnapshot(taken) : null;
+    },
+
     storePurchase(orderId, fence, reference) {
       return fenced('storePurchase', orderId, fence, { $set: { providerReference: reference } });
     },

@@ -85,6 +85,15 @@ export interface PendingEvent {
   event: OutboxEvent;
 }
 
+/**
+ * What a provision request read of the order and its job carries (the provider and the normalised
+ * package name), so the job's first step can lock the package and take the order without reading it first.
+ */
+export interface OrderTarget {
+  provider: ProviderName;
+  packageName: string | null;
+}
+
 export interface PaymentRecorded {
   /** The order after the payment's writes, or null if it vanished meanwhile. */
   order: OrderSnapshot | null;
@@ -115,6 +124,12 @@ export interface OrderState {
   waitForLock(seen: OrderSnapshot): Promise<void>;
   /** Compare-and-set from `seen`: `provisioning` with a new fence, or null when someone moved it first. */
   take(seen: OrderSnapshot, now: Date): Promise<number | null>;
+  /**
+   * Takes an order nobody read, in one write that answers it as taken (its fence the new one): only a
+   * paid or confirmed order, queued or unasked or held by an older attempt, of `target`'s provider (and,
+   * for SmartVPS, package). Null for any other order, changing nothing: it is then read and decided.
+   */
+  takeUnread(orderId: string, target: OrderTarget, now: Date): Promise<OrderSnapshot | null>;
 
   storePurchase(orderId: string, fence: number, reference: string): Promise<void>;
   /** The stored reference is unknown to the provider: cleared, with a new purchase generation. */

@@ -19,9 +19,10 @@ const GRACE_LOOKUP_EVERY_MS = 1_000;
 
 /**
  * The purchase for this attempt, bought at most once: resume the stored reference; else find one made
- * earlier for the order; only if there is none, buy (idempotently) and store its reference at once.
+ * earlier for the order (`lookedUp`: the look-up, if already asked); only if there is none, buy
+ * (idempotently) and store its reference at once.
  */
-export async function obtainPurchase(ctx: AttemptContext, order: OrderSnapshot): Promise<Purchase> {
+export async function obtainPurchase(ctx: AttemptContext, order: OrderSnapshot, lookedUp?: Promise<Purchase | null>): Promise<Purchase> {
   if (order.providerReference) {
     ctx.log.info({ providerReference: order.providerReference }, 'resuming the accepted purchase');
     try {
@@ -31,7 +32,7 @@ export async function obtainPurchase(ctx: AttemptContext, order: OrderSnapshot):
       return recoverLostPurchase(ctx, order, order.providerReference);
     }
   }
-  const existing = await ctx.provider.findPurchase(order.id, { signal: ctx.deps.signal });
+  const existing = await (lookedUp ?? ctx.provider.findPurchase(order.id, { signal: ctx.deps.signal }));
   if (existing && existing.status !== 'failed') {
     ctx.log.info({ providerReference: existing.reference }, 'found an earlier purchase at the provider; not buying again');
     await ctx.deps.orders.storePurchase(order.id, ctx.fence, existing.reference);

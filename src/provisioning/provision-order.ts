@@ -7,7 +7,7 @@ import type { AttemptOutcome, AttemptReason } from '../domain/statuses';
 import type { EventDispatch } from '../events/order-events';
 import type { HeldLock, PackageLocks } from '../locks/package-lock';
 import type { ProviderPauses } from '../locks/provider-pauses';
-import type { AttemptRecord, FailureRecord, OrderSnapshot, OrderState } from '../order-state/order-state';
+import type { AttemptRecord, FailureRecord, OrderSnapshot, OrderState, OrderTarget } from '../order-state/order-state';
 import { ProviderError } from '../providers/provider-error';
 import { PROVIDER_NAMES, type ProviderClient, type ProviderName, type Purchase } from '../providers/types';
 import { encryptCredentials } from './credentials-cipher';
@@ -44,6 +44,8 @@ export interface ProvisionPayload {
   /** 1-based number of this attempt. */
   attempt: number;
   maxAttempts: number;
+  /** The order's provider and package as the request read them (absent on jobs enqueued before it existed). */
+  target?: OrderTarget;
   /** Since when this job has been waiting for the package lock (set by an earlier postponement). */
   lockWaitSince?: Date;
   rateLimit?: RateLimitWait;
@@ -150,6 +152,11 @@ export async function provisionOrder(payload: ProvisionPayload, deps: ProvisionD
 }
 
 async function startAttempt(payload: ProvisionPayload, deps: ProvisionDeps, log: Logger): Promise<ProvisionOutcome> {
+  // The usual first run: the job names the order's provider and package and has not waited for the lock.
+  if (payload.target && !payload.lockWaitSince) {
+    const outcome = await takeUnread(payload, payload.target, deps, log);
+    if (outcome) return outcome;
+  }
   const now = deps.clock.now();
   // The order and the providers' pauses at once: one round trip before the lock, not two (the order
   // names its provider only once read, so both providers are asked).
@@ -190,41 +197,74 @@ async function startAttempt(payload: ProvisionPayload, deps: ProvisionDeps, log:
       log.info('another attempt took the order first; leaving it to that attempt');
       return { kind: 'abort', why: 'superseded' };
     }
-    const ctx: AttemptContext = {
-      payload,
-      deps,
-      log: log.child({ fence }),
-      provider: deps.providers[order.provider],
-      providerName: order.provider,
-      packageName: order.packageName,
-      fence,
-      attemptStartedAt: now,
-      acceptedAt: now,
-      lock,
-    };
-    ctx.log.info({ provider: order.provider, packageName: order.packageName }, 'provisioning');
-    return runFirstStep(ctx, order);
+    return runFirstStep(attemptContext(payload, deps, log, order, fence, lock, now), order);
   });
+}
+
+/**
+ * The usual first run, in two round trips before the provider's: the package lock (SmartVPS) and the
+ * provider's pause at once, then the order taken unread in one conditional write that answers it, while
+ * the provider is asked for an earlier purchase. That answer counts only once the take succeeded, as if
+ * asked after it: a purchase an older attempt made is at the provider before our take, and one it makes
+ * after our look-up would be missed either way (its idempotency key, ours too, keeps it from buying
+ * twice). Null when anything is unusual (the lock busy, the provider paused, the order not as the job
+ * names it): nothing was written, and the step reads the order and decides.
+ */
+async function takeUnread(payload: ProvisionPayload, target: OrderTarget, deps: ProvisionDeps, log: Logger): Promise<ProvisionOutcome | null> {
+  const now = deps.clock.now();
+  const packageName = target.provider === 'smartvps' ? target.packageName : null;
+  if (target.provider === 'smartvps' && !packageName) return null;
+  const [lock, pausedMs] = await Promise.all([packageName ? deps.locks.tryAcquire(packageName) : null, deps.pauses.remainingMs(target.provider)]);
+  if (packageName && !lock) return null;
+  return holdingLock(lock, log, async () => {
+    if (pausedMs > 0) return null;
+    const earlier = deps.providers[target.provider].findPurchase(payload.orderId, { signal: deps.signal });
+    // Its answer, or its error, is read only if the take succeeds.
+    earlier.catch(() => undefined);
+    const order = await deps.orders.takeUnread(payload.orderId, target, now);
+    if (!order) return null;
+    if (lock) deps.observe?.lockAcquired?.(lock.packageName, 0);
+    return runFirstStep(attemptContext(payload, deps, log, order, order.fence, lock, now), order, earlier);
+  });
+}
+
+/** A taken attempt's context, logged as it starts. */
+function attemptContext(payload: ProvisionPayload, deps: ProvisionDeps, log: Logger, order: OrderSnapshot, fence: number, lock: HeldLock | null, now: Date): AttemptContext {
+  const ctx: AttemptContext = {
+    payload,
+    deps,
+    log: log.child({ fence }),
+    provider: deps.providers[order.provider],
+    providerName: order.provider,
+    packageName: order.packageName,
+    fence,
+    attemptStartedAt: now,
+    acceptedAt: now,
+    lock,
+  };
+  ctx.log.info({ provider: order.provider, packageName: order.packageName }, 'provisioning');
+  return ctx;
 }
 
 /**
  * Runs a step under the package lock (if any): the lock is kept, in Redis, only when the step parks for
  * a later one to resume; whatever else the step ends in, or throws, releases it.
  */
-async function holdingLock(lock: HeldLock | null, log: Logger, step: () => Promise<ProvisionOutcome>): Promise<ProvisionOutcome> {
+async function holdingLock<T extends ProvisionOutcome | null>(lock: HeldLock | null, log: Logger, step: () => Promise<T>): Promise<T> {
   let keepLock = false;
   try {
     const outcome = await step();
-    keepLock = outcome.kind === 'park';
+    keepLock = outcome?.kind === 'park';
     return outcome;
   } finally {
     if (lock && !keepLock) await lock.release().catch((error: unknown) => log.warn({ err: error }, 'package lock release failed; it expires by its TTL'));
   }
 }
 
-async function runFirstStep(ctx: AttemptContext, order: OrderSnapshot): Promise<ProvisionOutcome> {
+/** `earlier`: the provider's answer to a look-up already asked for this order (see takeUnread). */
+async function runFirstStep(ctx: AttemptContext, order: OrderSnapshot, earlier?: Promise<Purchase | null>): Promise<ProvisionOutcome> {
   try {
-    const purchase = await obtainPurchase(ctx, order);
+    const purchase = await obtainPurchase(ctx, order, earlier);
     ctx.acceptedAt = ctx.deps.clock.now();
     return await settleOrPark(ctx, purchase, 0, null);
   } catch (error) {

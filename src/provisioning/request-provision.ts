@@ -63,7 +63,7 @@ export async function requestProvision(
     case 'enqueue':
       break;
   }
-  const enqueued = await queueCall(() => enqueueProvision(deps.queue, orderId, reason, now));
+  const enqueued = await queueCall(() => enqueueProvision(deps.queue, orderId, reason, { now, target: order }));
   if (!enqueued.created) {
     const live = await queueCall(() => findLiveProvisionJob(deps.queue, orderId));
     if (live) {

@@ -4,6 +4,7 @@ import { z } from 'zod';
 import { ATTEMPT_REASONS, isLiveJobState, PROVIDER_NAMES, type AttemptReason } from '../domain/statuses';
 import { OBJECT_ID_HEX } from '../domain/ids';
 import type { LiveJob } from '../domain/provision-decision';
+import type { OrderTarget } from '../order-state/order-state';
 import { queueConnection } from './redis';
 
 export const PROVISION_QUEUE = 'provision';
@@ -21,6 +22,8 @@ export const ProvisionJobDataSchema = z.object({
   orderId: objectIdString,
   reason: z.enum(ATTEMPT_REASONS),
   requestedAt: z.iso.datetime(),
+  /** The order's provider and package as the request read them: the first step locks and takes with no read before (see takeUnread). */
+  target: z.object({ provider: z.enum(PROVIDER_NAMES), packageName: z.string().nullable() }).optional(),
   /** Set when the job first found its package lock busy (LOCK_MAX_WAIT_MS counts from it). */
   lockWaitSince: z.iso.datetime().optional(),
   /** Set while the provider keeps answering 429 (RATE_LIMIT_MAX_WAIT_MS counts from `since`). */
@@ -90,9 +93,16 @@ export interface EnqueueResult {
 /**
  * Enqueues provisioning for an order. While a job for the order is waiting, delayed or active, the
  * request collapses into it (BullMQ deduplication by order id); after it finished, a new job is made.
+ * A caller that read the order names it as `target` (its provider and package are kept), which spares
+ * the job's first step a read.
  */
-export async function enqueueProvision(queue: ProvisionQueue, orderId: string, reason: AttemptReason, now = new Date()): Promise<EnqueueResult> {
-  const data = ProvisionJobDataSchema.parse({ orderId, reason, requestedAt: now.toISOString() });
+export async function enqueueProvision(
+  queue: ProvisionQueue,
+  orderId: string,
+  reason: AttemptReason,
+  { now = new Date(), target }: { now?: Date; target?: OrderTarget | null } = {},
+): Promise<EnqueueResult> {
+  const data = ProvisionJobDataSchema.parse({ orderId, reason, requestedAt: now.toISOString(), ...(target ? { target: { provider: target.provider, packageName: target.packageName } } : {}) });
   // A fresh job id per request: a reused id still in the completed or failed set would be silently ignored.
   const jobId = `${orderId}-${now.getTime().toString(36)}${JOB_ID_SALT}${(jobCounter++).toString(36)}`;
   const job = await queue.add(PROVISION_JOB, data, { jobId, deduplication: { id: orderId }, priority: NEW_JOB_PRIORITY });

@@ -125,6 +125,45 @@ describe.each(implementations)('order state (%s)', (_name, make) => {
     expect(await s.state.take(await load(id), new Date())).toBe(2);
   });
 
+  it('takeUnread takes the usual order as its job names it, in one write that answers it with the new fence', async () => {
+    const now = new Date();
+    const id = await s.insert({ provisioningStatus: 'queued' });
+    expect(await s.state.takeUnread(id, { provider: 'smartvps', packageName: '103.101' }, now)).toMatchObject({
+      id,
+      provisioningStatus: 'provisioning',
+      fence: 1,
+      provider: 'smartvps',
+      packageName: '103.101',
+      lastProvisionAttempt: now,
+    });
+    // Held by an older attempt (it died): taken over, the fence moves on.
+    expect(await s.state.takeUnread(id, { provider: 'smartvps', packageName: '103.101' }, now)).toMatchObject({ fence: 2 });
+    // A Hostycare order names no package to match.
+    const hostycare = await s.insert({ provider: 'hostycare', packageName: null });
+    expect(await s.state.takeUnread(hostycare, { provider: 'hostycare', packageName: null }, now)).toMatchObject({ fence: 1, provisioningStatus: 'provisioning' });
+  });
+
+  it('takeUnread changes nothing on an order that is not as usual: read and decided instead', async () => {
+    const target = { provider: 'smartvps', packageName: '103.101' } as const;
+    const unusual: [NewOrder, typeof target][] = [
+      [{ provisioningStatus: 'failed' }, target],
+      [{ provisioningStatus: 'active', ipAddress: '10.0.0.1' }, target],
+      [{ status: 'active', ipAddress: '10.0.0.1' }, target],
+      [{ status: 'pending' }, target],
+      [{ status: 'cancelled' }, target],
+      [{ packageName: '103.102' }, target],
+      [{ packageName: ' 103.101 ' }, target],
+      [{ provider: 'hostycare' }, target],
+    ];
+    for (const [fields, named] of unusual) {
+      const id = await s.insert(fields);
+      const before = await load(id);
+      expect(await s.state.takeUnread(id, named, new Date())).toBeNull();
+      expect(await load(id)).toEqual(before);
+    }
+    expect(await s.state.takeUnread(new Types.ObjectId().toHexString(), target, new Date())).toBeNull();
+  });
+
   it('every fenced write of a superseded attempt is refused with StaleAttemptError and changes nothing', async () => {
     const id = await s.insert();
     const old = (await s.state.take(await load(id), new Date())) as number;

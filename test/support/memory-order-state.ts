@@ -159,6 +159,14 @@ export function createMemoryOrderState(options: { now?: () => Date } = {}): Orde
       return order.fence;
     },
 
+    async takeUnread(orderId, target, at) {
+      const order = orders.get(orderId);
+      const named = order?.provider === target.provider && (target.provider !== 'smartvps' || order.packageName === target.packageName);
+      if (!order || !named || !['paid', 'confirmed'].includes(order.status) || !allows('takeUnread', order.provisioningStatus)) return null;
+      write(order, 'takeUnread', { fence: order.fence + 1, lastProvisionAttempt: at, nextAttemptAt: null, provisioningError: null });
+      return snapshot(order);
+    },
+
     async storePurchase(orderId, fence, reference) {
       write(fenced('storePurchase', orderId, fence), 'storePurchase', { providerReference: reference });
     },

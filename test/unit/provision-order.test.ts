@@ -1,5 +1,5 @@
 import { decryptCredentials } from '../../src/provisioning/credentials-cipher';
-import { MAX_ATTEMPT_DEATHS, provisionOrder, type ProvisionOutcome, type ProvisionPayload } from '../../src/provisioning/provision-order';
+import { MAX_ATTEMPT_DEATHS, provisionOrder, type PollStep, type ProvisionOutcome, type ProvisionPayload } from '../../src/provisioning/provision-order';
 import { pollDelayMs } from '../../src/domain/poll-schedule';
 import { fakeDeps, providerError } from '../support/fake-provisioning';
 import { createMemoryOrderState, type MemoryOrder } from '../support/memory-order-state';
@@ -316,6 +316,94 @@ describe('provisionOrder: failures', () => {
     t.stored().fence = 5;
     expect(await t.runToEnd({ ...t.payload(), poll: parked.poll })).toEqual({ kind: 'abort', why: 'superseded' });
     expect(t.stored().attempts).toEqual([]);
+  });
+});
+
+describe('provisionOrder: the first step of a job that names the order (its provider and package)', () => {
+  const named = { target: { provider: 'smartvps', packageName: '103.101' } } as const;
+
+  it('locks, takes the order unread while looking the purchase up, and buys: no read before, no lock round trip before the buy', async () => {
+    const t = setup();
+    const outcome = await provisionOrder(t.payload(named), t.world.deps);
+    expect(outcome).toMatchObject({ kind: 'park', poll: { fence: 1, provider: 'smartvps', packageName: '103.101' } });
+    expect(t.smartvps.calls.map((c) => c.op)).toEqual(['find', 'buy']);
+    expect(t.stored()).toMatchObject({ provisioningStatus: 'provisioning', fence: 1, providerReference: expect.any(String) });
+    // Held since moments ago, for longer than a buy can take: no confirm; no lock wait to clear either.
+    expect(t.locks.events).toEqual(['acquire 103.101', `keep 103.101 ${pollDelayMs(0, 5_000)}`]);
+    expect(t.world.jobEvents).toEqual([]);
+    expect(await t.runToEnd({ ...t.payload(named), poll: (outcome as { poll: PollStep }).poll })).toMatchObject({ kind: 'done', outcome: 'active' });
+  });
+
+  it('a Hostycare order takes no lock', async () => {
+    const t = setup({ provider: 'hostycare', packageName: null });
+    const hostycare = t.world.providers.hostycare;
+    expect(await provisionOrder(t.payload({ target: { provider: 'hostycare', packageName: null } }), t.world.deps)).toMatchObject({ kind: 'park', poll: { fence: 1 } });
+    expect(hostycare.calls.map((c) => c.op)).toEqual(['find', 'buy']);
+    expect(t.locks.events).toEqual([]);
+  });
+
+  it('finds the purchase an earlier attempt made (the look-up asked beside the take): not buying again', async () => {
+    const t = setup();
+    await t.smartvps.buy({ orderReference: ORDER_ID, idempotencyKey: `order-${ORDER_ID}-0`, plan: '4gb', os: 'ubuntu-22.04', packageName: '103.101' });
+    expect(await provisionOrder(t.payload(named), t.world.deps)).toMatchObject({ kind: 'park', poll: { fence: 1 } });
+    expect(t.smartvps.calls.map((c) => c.op)).toEqual(['buy', 'find']);
+    expect(t.smartvps.buys()).toHaveLength(1);
+  });
+
+  it('an order with a stored reference resumes it: the look-up is not used, nothing is bought', async () => {
+    const t = setup({ provisioningStatus: 'queued', fence: 3, providerReference: 'ref_kept' });
+    t.smartvps.purchases.set('ref_kept', { reference: 'ref_kept', status: 'pending', orderReference: ORDER_ID, idempotencyKey: 'k', statusCalls: 0 });
+    t.smartvps.readyAfter = 3;
+    expect(await provisionOrder(t.payload(named), t.world.deps)).toMatchObject({ kind: 'park', poll: { fence: 4, reference: 'ref_kept' } });
+    expect(t.smartvps.calls.map((c) => c.op)).toEqual(['find', 'status']);
+  });
+
+  it('the look-up failing after the take is the attempt\'s failure, as when it follows the take', async () => {
+    const t = setup();
+    t.smartvps.script('find', providerError('find', 'transient', 503));
+    expect(await provisionOrder(t.payload(named), t.world.deps)).toMatchObject({ kind: 'retry', delayMs: 60_000 });
+    expect(t.smartvps.calls.map((c) => c.op)).toEqual(['find']);
+    expect(t.stored()).toMatchObject({ provisioningStatus: 'queued', fence: 1 });
+    expect(t.locks.holders.size).toBe(0);
+  });
+
+  it('an order not as the job names it is read and decided: the named lock is let go, the right one taken', async () => {
+    const t = setup();
+    const outcome = await provisionOrder(t.payload({ target: { provider: 'smartvps', packageName: '103.999' } }), t.world.deps);
+    expect(outcome).toMatchObject({ kind: 'park', poll: { fence: 1, packageName: '103.101' } });
+    expect(t.locks.events.slice(0, 3)).toEqual(['acquire 103.999', 'release 103.999', 'acquire 103.101']);
+    // The look-up the refused take went with changed nothing; the attempt looked up again, then bought once.
+    expect(t.smartvps.calls.map((c) => c.op)).toEqual(['find', 'find', 'buy']);
+    expect(t.smartvps.buys()).toHaveLength(1);
+  });
+
+  it('a failed order (a Retry not yet marked queued) is read and decided, and taken from failed', async () => {
+    const t = setup({ provisioningStatus: 'failed', fence: 2 });
+    expect(await provisionOrder(t.payload(named), t.world.deps)).toMatchObject({ kind: 'park', poll: { fence: 3 } });
+  });
+
+  it('a look-up that fails beside a refused take is never an unhandled rejection', async () => {
+    const t = setup({ status: 'cancelled' });
+    t.smartvps.script('find', providerError('find', 'transient', 503));
+    expect(await provisionOrder(t.payload(named), t.world.deps)).toMatchObject({ kind: 'done', outcome: 'skipped' });
+    expect(t.locks.holders.size).toBe(0);
+  });
+
+  it('the lock busy: waits in line as a job that read the order would, the order queued', async () => {
+    const t = setup({ provisioningStatus: 'queued' });
+    await t.locks.tryAcquire('103.101');
+    expect(await provisionOrder(t.payload(named), t.world.deps)).toEqual({ kind: 'postpone', delayMs: 5_000, lockWaitSince: t.world.clock.now() });
+    expect(t.smartvps.calls).toEqual([]);
+    expect(t.stored()).toMatchObject({ provisioningStatus: 'queued', fence: 0 });
+  });
+
+  it('the provider paused: lets the lock go and waits the pause out, the attempt unused', async () => {
+    const t = setup({ provisioningStatus: 'queued' });
+    await t.world.deps.pauses.pause('smartvps', 7_000);
+    expect(await provisionOrder(t.payload(named), t.world.deps)).toMatchObject({ kind: 'postpone', delayMs: 7_000 });
+    expect(t.smartvps.calls).toEqual([]);
+    expect(t.locks.holders.size).toBe(0);
+    expect(t.stored()).toMatchObject({ provisioningStatus: 'queued', fence: 0 });
   });
 });
 
