@@ -15,6 +15,12 @@ export interface HeldLock {
    */
   confirm(): Promise<number>;
   /**
+   * How long the lock is certainly ours by this process's clock, counted from when Redis last granted
+   * or renewed it (ms, no round trip): the TTL less the time since that request was sent. 0 once lost,
+   * and, with replicas, until a renewal has reached them.
+   */
+  certainForMs(): number;
+  /**
    * Hands the lock over to a later step: stops renewing it here and keeps it in Redis for `ms` plus
    * the TTL, so the step that resumes it (by `identifier`) finds it still ours. False if already lost.
    */
@@ -113,18 +119,29 @@ export function createPackageLocks(redis: Redis, options: PackageLockOptions): P
     return Math.max(0, sentAt + ttlMs - Date.now());
   }
 
-  function held(packageName: string, mutex: Mutex, lost: AbortController): HeldLock {
+  /** `grantedAt`: when the request that granted the lock was sent (null: not to be counted on, with replicas). */
+  function held(packageName: string, mutex: Mutex, lost: AbortController, grantedAt: number | null): HeldLock {
+    let certainUntil = grantedAt === null || options.replicas ? 0 : grantedAt + options.ttlMs;
     return {
       packageName,
       identifier: mutex.identifier,
       lostSignal: lost.signal,
-      confirm: async () => (lost.signal.aborted ? 0 : renew(packageName, mutex.identifier, options.ttlMs)),
+      confirm: async () => {
+        if (lost.signal.aborted) return 0;
+        const validMs = await renew(packageName, mutex.identifier, options.ttlMs);
+        certainUntil = validMs > 0 ? Date.now() + validMs : 0;
+        return validMs;
+      },
+      certainForMs: () => (lost.signal.aborted ? 0 : Math.max(0, certainUntil - Date.now())),
       keepFor: async (ms) => {
+        // Handed over: the step that resumes it counts from its own renewal.
+        certainUntil = 0;
         mutex.stopRefresh();
         if (lost.signal.aborted) return false;
         return (await renew(packageName, mutex.identifier, ms + options.ttlMs)) > 0;
       },
       release: async () => {
+        certainUntil = 0;
         mutex.stopRefresh();
         // Only the owner's token releases (checked in Redis); a lost lock has nothing to release.
         if (!lost.signal.aborted) await mutex.release();
@@ -137,11 +154,13 @@ export function createPackageLocks(redis: Redis, options: PackageLockOptions): P
     async tryAcquire(packageName, waiter) {
       const { mutex, lost } = mutexFor(packageName);
       let queued = waiter?.queued ?? false;
+      let askedAt = Date.now();
       if (!(await mutex.tryAcquire())) {
         if (!waiter) return null;
         await redis.zadd(waitersKey(packageName), 'NX', Date.now(), waiter.id);
         queued = true;
         // Released between the miss and the ZADD, the lock woke nobody (we were not queued yet): look again.
+        askedAt = Date.now();
         if (!(await mutex.tryAcquire())) return null;
       }
       if (waiter && queued) {
@@ -152,14 +171,15 @@ export function createPackageLocks(redis: Redis, options: PackageLockOptions): P
           throw error;
         });
       }
-      return held(packageName, mutex, lost);
+      return held(packageName, mutex, lost, askedAt);
     },
 
     async resume(packageName, identifier) {
       // Still ours: renewed (and renewed on from here). Expired: taken again under the same token if free.
       for (const acquiredExternally of [true, false]) {
         const { mutex, lost } = mutexFor(packageName, identifier, acquiredExternally);
-        if (await mutex.tryAcquire()) return held(packageName, mutex, lost);
+        const askedAt = Date.now();
+        if (await mutex.tryAcquire()) return held(packageName, mutex, lost, askedAt);
       }
       return null;
     },

@@ -69,8 +69,11 @@ async function buy(ctx: AttemptContext, order: OrderSnapshot, generation: number
   // A SmartVPS buy only ever happens under its package lock (a poll step that lost the lock cannot buy).
   if (ctx.packageName && !lock) throw new LockLostError(`Not holding the lock on package ${ctx.packageName}: not buying`);
   if (lock) {
-    // Asked of Redis, not a cached flag: a worker cut off from Redis would never see its lock expire.
-    const validMs = await lock.confirm();
+    // Granted or renewed so recently that it is certainly ours for the whole buy, by the clock since
+    // Redis said so (the usual first step: no round trip); otherwise Redis is asked. Never a flag
+    // alone: a worker cut off from Redis would never see its lock expire.
+    const certainMs = lock.certainForMs();
+    const validMs = certainMs >= deps.settings.buyLockValidityMs ? certainMs : await lock.confirm();
     if (validMs < deps.settings.buyLockValidityMs) {
       throw new LockLostError(
         validMs === 0

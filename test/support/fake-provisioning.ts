@@ -147,7 +147,11 @@ export class FakeLocks implements PackageLocks {
       packageName,
       identifier,
       lostSignal: new AbortController().signal,
-      confirm: async () => (ours() ? this.validityMs : 0),
+      confirm: async () => {
+        this.events.push(`confirm ${packageName}`);
+        return ours() ? this.validityMs : 0;
+      },
+      certainForMs: () => (ours() ? this.validityMs : 0),
       keepFor: async (ms) => {
         this.events.push(`keep ${packageName} ${ms}`);
         return ours();
