@@ -44,8 +44,7 @@ export async function benchLatency(infra: BenchInfra, { samples }: { samples: nu
     for (const [i, orderId] of ids.entries()) {
       const due = begin + i * SPACING_MS;
       if (due > Date.now()) await sleep(due - Date.now());
-      sentAt.set(orderId, Date.now());
-      await sendPayment(api.url, orderId);
+      await sendPayment(api.url, orderId, () => sentAt.set(orderId, Date.now()));
     }
     const allActive = await until(async () => (await db.orders.countDocuments({ provisioningStatus: 'active' })) === ids.length, 30_000, 250);
     if (!allActive) throw new Error('latency: not every order became active within 30 s of the last webhook');
