@@ -123,9 +123,12 @@ async function exchange<T>(options: ProviderHttpOptions, agents: Connections, re
 /**
  * One request, its answer read whole. A connection lost before a 2xx answer was read rejects (the buy
  * may have gone through all the same); any other status stands even when its body was cut short, since
- * the status alone decides the kind and the body only adds the provider's explanation.
+ * the status alone decides the kind and the body only adds the provider's explanation. A kept-alive
+ * connection the provider had already closed (reset before any answer) is tried once more on a new
+ * one, as Node's documentation advises: every call is safe to repeat (reads, and buys under their
+ * idempotency key).
  */
-function send(url: URL, options: http.RequestOptions & { signal: AbortSignal }, body: Buffer | undefined): Promise<HttpAnswer> {
+function send(url: URL, options: http.RequestOptions & { signal: AbortSignal }, body: Buffer | undefined, retried = false): Promise<HttpAnswer> {
   return new Promise((resolve, reject) => {
     let answered: Omit<HttpAnswer, 'text'> | null = null;
     const fail = (error: Error) => (answered && (answered.status < 200 || answered.status > 299) ? resolve({ ...answered, text: '' }) : reject(error));
@@ -139,7 +142,11 @@ function send(url: URL, options: http.RequestOptions & { signal: AbortSignal }, 
         if (!res.complete) fail(new Error('the connection closed before the answer was complete'));
       });
     });
-    req.on('error', fail);
+    req.on('error', (error: NodeJS.ErrnoException) => {
+      const staleConnection = req.reusedSocket && !answered && !retried && error.code === 'ECONNRESET' && !options.signal.aborted;
+      if (staleConnection) send(url, options, body, true).then(resolve, reject);
+      else fail(error);
+    });
     req.end(body);
   });
 }

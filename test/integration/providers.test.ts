@@ -285,6 +285,42 @@ describe('classification of what the simulator never sends', () => {
     expect(error.message).toBe('SmartVPS find failed: HTTP 403 Forbidden: key [redacted] is suspended');
   });
 
+  it('keeps its connection alive between calls, and a kept connection the provider reset is tried once more on a new one', async () => {
+    const callsPerConnection = new Map<unknown, number>();
+    let resets = 0;
+    fakeProvider.respond((req, res) => {
+      const calls = (callsPerConnection.get(req.socket) ?? 0) + 1;
+      callsPerConnection.set(req.socket, calls);
+      // The second call on a connection: reset, as a provider that closed it while idle would.
+      if (calls === 2 && resets === 0) {
+        resets += 1;
+        req.socket.destroy();
+        return;
+      }
+      res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ servers: [] }));
+    });
+    const reused = client();
+
+    expect(await reused.findPurchase('a')).toBeNull();
+    expect(await reused.findPurchase('b')).toBeNull();
+    expect(await reused.findPurchase('c')).toBeNull();
+
+    expect(resets).toBe(1);
+    // One connection for a, then b's reset, then a new one that answered b and c.
+    expect([...callsPerConnection.values()]).toEqual([2, 2]);
+  });
+
+  it('a reset on a new connection is not tried again: the call fails as transient', async () => {
+    let calls = 0;
+    fakeProvider.respond((req) => {
+      calls += 1;
+      req.socket.destroy();
+    });
+    const error = await providerErrorOf(client().findPurchase('x'));
+    expect(error.details).toMatchObject({ kind: 'transient' });
+    expect(calls).toBe(1);
+  });
+
   it('maps a dropped connection and a refused connection to transient', async () => {
     fakeProvider.respond((req) => req.socket.destroy());
     expect((await providerErrorOf(client().findPurchase('x'))).message).toMatch(/^SmartVPS find failed: network error/);
