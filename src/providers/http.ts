@@ -123,10 +123,11 @@ async function exchange<T>(options: ProviderHttpOptions, agents: Connections, re
 /**
  * One request, its answer read whole. A connection lost before a 2xx answer was read rejects (the buy
  * may have gone through all the same); any other status stands even when its body was cut short, since
- * the status alone decides the kind and the body only adds the provider's explanation. A kept-alive
- * connection the provider had already closed (reset before any answer) is tried once more on a new
- * one, as Node's documentation advises: every call is safe to repeat (reads, and buys under their
- * idempotency key).
+ * the status alone decides the kind and the body only adds the provider's explanation. A read sent on
+ * a kept-alive connection the provider had already closed (reset before any answer) is sent once more
+ * on a connection of its own, as Node's documentation advises (the pool's other idle ones may be as
+ * stale). A buy is not: a provider may answer a repeat of a key still in flight with an error, and a
+ * buy whose answer never came is looked for at the provider instead (obtain-purchase.ts).
  */
 function send(url: URL, options: http.RequestOptions & { signal: AbortSignal }, body: Buffer | undefined, retried = false): Promise<HttpAnswer> {
   return new Promise((resolve, reject) => {
@@ -144,7 +145,7 @@ function send(url: URL, options: http.RequestOptions & { signal: AbortSignal }, 
     });
     req.on('error', (error: NodeJS.ErrnoException) => {
       const staleConnection = req.reusedSocket && !answered && !retried && error.code === 'ECONNRESET' && !options.signal.aborted;
-      if (staleConnection) send(url, options, body, true).then(resolve, reject);
+      if (staleConnection && options.method === 'GET') send(url, { ...options, agent: false }, body, true).then(resolve, reject);
       else fail(error);
     });
     req.end(body);

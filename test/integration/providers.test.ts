@@ -285,14 +285,14 @@ describe('classification of what the simulator never sends', () => {
     expect(error.message).toBe('SmartVPS find failed: HTTP 403 Forbidden: key [redacted] is suspended');
   });
 
-  it('keeps its connection alive between calls, and a kept connection the provider reset is tried once more on a new one', async () => {
+  it('keeps connections alive; a read on one the provider reset is sent once more on a connection of its own, however many idle ones are stale', async () => {
     const callsPerConnection = new Map<unknown, number>();
     let resets = 0;
     fakeProvider.respond((req, res) => {
       const calls = (callsPerConnection.get(req.socket) ?? 0) + 1;
       callsPerConnection.set(req.socket, calls);
-      // The second call on a connection: reset, as a provider that closed it while idle would.
-      if (calls === 2 && resets === 0) {
+      // Every kept connection is stale: the provider resets any second call on one.
+      if (calls >= 2) {
         resets += 1;
         req.socket.destroy();
         return;
@@ -300,14 +300,33 @@ describe('classification of what the simulator never sends', () => {
       res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ servers: [] }));
     });
     const reused = client();
+    // Two calls at once: two connections, both kept idle afterwards.
+    expect(await Promise.all([reused.findPurchase('a'), reused.findPurchase('b')])).toEqual([null, null]);
 
-    expect(await reused.findPurchase('a')).toBeNull();
-    expect(await reused.findPurchase('b')).toBeNull();
     expect(await reused.findPurchase('c')).toBeNull();
 
     expect(resets).toBe(1);
-    // One connection for a, then b's reset, then a new one that answered b and c.
-    expect([...callsPerConnection.values()]).toEqual([2, 2]);
+    // c's reset on a kept connection, then its answer on a new one; the other kept one untouched.
+    expect([...callsPerConnection.values()].sort()).toEqual([1, 1, 2]);
+  });
+
+  it('a buy on a kept connection the provider reset is not sent again: its answer is unknown, for the attempt to look for', async () => {
+    let calls = 0;
+    const seen = new Set<unknown>();
+    fakeProvider.respond((req, res) => {
+      calls += 1;
+      if (seen.has(req.socket)) return req.socket.destroy();
+      seen.add(req.socket);
+      res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ servers: [] }));
+    });
+    const reused = client();
+    expect(await reused.findPurchase('a')).toBeNull();
+
+    const error = await providerErrorOf(reused.buy(purchaseRequest()));
+
+    expect(error.details).toMatchObject({ kind: 'transient', operation: 'buy' });
+    expect(error.details.status).toBeUndefined();
+    expect(calls).toBe(2);
   });
 
   it('a reset on a new connection is not tried again: the call fails as transient', async () => {
