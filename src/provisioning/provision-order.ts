@@ -214,8 +214,16 @@ async function takeUnread(payload: ProvisionPayload, target: OrderTarget, deps: 
   const now = deps.clock.now();
   const packageName = target.provider === 'smartvps' ? target.packageName : null;
   if (target.provider === 'smartvps' && !packageName) return null;
-  const [lock, pausedMs] = await Promise.all([packageName ? deps.locks.tryAcquire(packageName) : null, deps.pauses.remainingMs(target.provider)]);
+  const [locking, pausing] = await Promise.allSettled([packageName ? deps.locks.tryAcquire(packageName) : null, deps.pauses.remainingMs(target.provider)]);
+  const lock = locking.status === 'fulfilled' ? locking.value : null;
+  if (pausing.status === 'rejected') {
+    // A lock granted beside a failed read must not stay held (and renewed) by nobody.
+    await lock?.release().catch(() => undefined);
+    throw pausing.reason;
+  }
+  if (locking.status === 'rejected') throw locking.reason;
   if (packageName && !lock) return null;
+  const pausedMs = pausing.value;
   return holdingLock(lock, log, async () => {
     if (pausedMs > 0) return null;
     const earlier = deps.providers[target.provider].findPurchase(payload.orderId, { signal: deps.signal });

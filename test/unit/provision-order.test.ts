@@ -301,8 +301,17 @@ describe('provisionOrder: failures', () => {
     expect(t.smartvps.calls.filter((c) => c.op === 'find').length).toBeGreaterThan(2);
   });
 
+  it('a lock not certain by the clock for the whole buy is renewed in Redis first, then the buy goes on', async () => {
+    const t = setup();
+    t.locks.certainMs = 1_000;
+    expect(await provisionOrder(t.payload(), t.world.deps)).toMatchObject({ kind: 'park' });
+    expect(t.locks.events.slice(0, 2)).toEqual(['acquire 103.101', 'confirm 103.101']);
+    expect(t.smartvps.buys()).toHaveLength(1);
+  });
+
   it('does not buy when the lock is not certainly held for longer than a buy can take: hands back and postpones', async () => {
     const t = setup();
+    t.locks.certainMs = 0;
     t.locks.validityMs = 20_000;
     expect(await provisionOrder(t.payload(), t.world.deps)).toEqual({ kind: 'postpone', delayMs: 5_000 });
     expect(t.smartvps.calls.map((c) => c.op)).toEqual(['find']);
@@ -394,6 +403,17 @@ describe('provisionOrder: the first step of a job that names the order (its prov
     await t.locks.tryAcquire('103.101');
     expect(await provisionOrder(t.payload(named), t.world.deps)).toEqual({ kind: 'postpone', delayMs: 5_000, lockWaitSince: t.world.clock.now() });
     expect(t.smartvps.calls).toEqual([]);
+    expect(t.stored()).toMatchObject({ provisioningStatus: 'queued', fence: 0 });
+  });
+
+  it('a pause that cannot be read (Redis failing) lets a lock granted beside it go, and the step fails for the worker to run again', async () => {
+    const t = setup({ provisioningStatus: 'queued' });
+    t.world.deps.pauses.remainingMs = async () => {
+      throw new Error('Connection is closed.');
+    };
+    await expect(provisionOrder(t.payload(named), t.world.deps)).rejects.toThrow('Connection is closed.');
+    expect(t.locks.events).toEqual(['acquire 103.101', 'release 103.101']);
+    expect(t.locks.holders.size).toBe(0);
     expect(t.stored()).toMatchObject({ provisioningStatus: 'queued', fence: 0 });
   });
 
