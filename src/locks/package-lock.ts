@@ -17,7 +17,8 @@ export interface HeldLock {
   /**
    * How long the lock is certainly ours by this process's clock, counted from when Redis last granted
    * or renewed it (ms, no round trip): the TTL less the time since that request was sent. 0 once lost,
-   * and, with replicas, until a renewal has reached them.
+   * released or handed over, more than TAKE_AT_ITS_WORD_MS after Redis said so, and, with replicas,
+   * until a renewal has reached them.
    */
   certainForMs(): number;
   /**
@@ -59,6 +60,12 @@ export interface PackageLockOptions {
    */
   replicas?: { count: number; timeoutMs: number };
 }
+
+/**
+ * How long Redis's grant or renewal of a lock is taken at its word without asking again: past it, a
+ * holder asks (a Redis that lost the key since, say in a restart, is found out then).
+ */
+const TAKE_AT_ITS_WORD_MS = 1_000;
 
 /** How many stale waiters (gone jobs) a release skips before giving up on waking one. */
 const MAX_WAKE_TRIES = 5;
@@ -109,18 +116,20 @@ export function createPackageLocks(redis: Redis, options: PackageLockOptions): P
 
   /** Renews the lock to `ttlMs` if ours; the answer is how long it stays ours, measured from before the call. */
   async function renew(packageName: string, identifier: string, ttlMs: number): Promise<number> {
-    const sentAt = Date.now();
+    const sentAt = performance.now();
     const renewed = await withDeadline(redis.eval(EXPIRE_IF_OURS, 1, storedKey(packageName), identifier, String(ttlMs)), answerWithinMs);
     if (renewed !== 1) return 0;
     if (options.replicas) {
       const acknowledged = await withDeadline(redis.call('WAIT', options.replicas.count, options.replicas.timeoutMs), answerWithinMs + options.replicas.timeoutMs);
       if (typeof acknowledged !== 'number' || acknowledged < options.replicas.count) return 0;
     }
-    return Math.max(0, sentAt + ttlMs - Date.now());
+    return Math.max(0, sentAt + ttlMs - performance.now());
   }
 
   /** `grantedAt`: when the request that granted the lock was sent (null: not to be counted on, with replicas). */
   function held(packageName: string, mutex: Mutex, lost: AbortController, grantedAt: number | null): HeldLock {
+    // On the monotonic clock: a wall clock set back must not stretch the lock.
+    let saidAt = grantedAt ?? 0;
     let certainUntil = grantedAt === null || options.replicas ? 0 : grantedAt + options.ttlMs;
     return {
       packageName,
@@ -129,10 +138,14 @@ export function createPackageLocks(redis: Redis, options: PackageLockOptions): P
       confirm: async () => {
         if (lost.signal.aborted) return 0;
         const validMs = await renew(packageName, mutex.identifier, options.ttlMs);
-        certainUntil = validMs > 0 ? Date.now() + validMs : 0;
+        saidAt = performance.now();
+        certainUntil = validMs > 0 ? saidAt + validMs : 0;
         return validMs;
       },
-      certainForMs: () => (lost.signal.aborted ? 0 : Math.max(0, certainUntil - Date.now())),
+      certainForMs: () => {
+        const now = performance.now();
+        return lost.signal.aborted || now - saidAt > TAKE_AT_ITS_WORD_MS ? 0 : Math.max(0, certainUntil - now);
+      },
       keepFor: async (ms) => {
         // Handed over: the step that resumes it counts from its own renewal.
         certainUntil = 0;
@@ -154,13 +167,13 @@ export function createPackageLocks(redis: Redis, options: PackageLockOptions): P
     async tryAcquire(packageName, waiter) {
       const { mutex, lost } = mutexFor(packageName);
       let queued = waiter?.queued ?? false;
-      let askedAt = Date.now();
+      let askedAt = performance.now();
       if (!(await mutex.tryAcquire())) {
         if (!waiter) return null;
         await redis.zadd(waitersKey(packageName), 'NX', Date.now(), waiter.id);
         queued = true;
         // Released between the miss and the ZADD, the lock woke nobody (we were not queued yet): look again.
-        askedAt = Date.now();
+        askedAt = performance.now();
         if (!(await mutex.tryAcquire())) return null;
       }
       if (waiter && queued) {
@@ -178,7 +191,7 @@ export function createPackageLocks(redis: Redis, options: PackageLockOptions): P
       // Still ours: renewed (and renewed on from here). Expired: taken again under the same token if free.
       for (const acquiredExternally of [true, false]) {
         const { mutex, lost } = mutexFor(packageName, identifier, acquiredExternally);
-        const askedAt = Date.now();
+        const askedAt = performance.now();
         if (await mutex.tryAcquire()) return held(packageName, mutex, lost, askedAt);
       }
       return null;

@@ -1,6 +1,7 @@
 import { Redis } from 'ioredis';
 import { createPackageLocks } from '../../src/locks/package-lock';
 import { useIntegrationEnv } from '../support/integration';
+import { waitFor } from '../support/wait-for';
 
 /** The package lock over a real Redis: what a holder can count on without asking, and when it must ask. */
 
@@ -26,6 +27,18 @@ it('a lock just granted is certainly held for the TTL less the time since it was
   expect(await redis.pttl(`mutex:${prefix}:package-lock:103.101`)).toBeGreaterThanOrEqual(lock.certainForMs());
   await lock.release();
   expect(lock.certainForMs()).toBe(0);
+});
+
+it("Redis's word is taken for a second: then nothing is certain until a renewal says so again", async () => {
+  const locks = createPackageLocks(redis, { prefix: env.uniqueName('lock'), ttlMs: TTL_MS });
+  const lock = await locks.tryAcquire('103.101');
+  if (!lock) throw new Error('expected the lock');
+  const grantedAt = performance.now();
+  await waitFor(() => lock.certainForMs() === 0, { message: 'the grant is no longer taken at its word', timeoutMs: 5_000 });
+  expect(performance.now() - grantedAt).toBeGreaterThanOrEqual(1_000);
+  expect(await lock.confirm()).toBeGreaterThan(TTL_MS - 1_000);
+  expect(lock.certainForMs()).toBeGreaterThan(TTL_MS - 1_000);
+  await lock.release();
 });
 
 it('a lock Redis no longer has: certain only until asked; the renewal finds it gone and says so from then on', async () => {

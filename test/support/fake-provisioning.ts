@@ -119,11 +119,15 @@ export class FakeProvider implements ProviderClient {
   }
 }
 
-/** Package locks in a Map; `validityMs` is what confirm() reports (a lock about to expire reports little). */
+/**
+ * Package locks in a Map; `validityMs` is what confirm() reports (a lock about to expire reports little),
+ * `certainMs` what certainForMs() does (a lock granted moments ago: the TTL).
+ */
 export class FakeLocks implements PackageLocks {
   readonly holders = new Map<string, string>();
   readonly events: string[] = [];
   validityMs = 60_000;
+  certainMs = 60_000;
 
   async tryAcquire(packageName: string): Promise<HeldLock | null> {
     if (this.holders.has(packageName)) return null;
@@ -151,7 +155,7 @@ export class FakeLocks implements PackageLocks {
         this.events.push(`confirm ${packageName}`);
         return ours() ? this.validityMs : 0;
       },
-      certainForMs: () => (ours() ? this.validityMs : 0),
+      certainForMs: () => (ours() ? this.certainMs : 0),
       keepFor: async (ms) => {
         this.events.push(`keep ${packageName} ${ms}`);
         return ours();
