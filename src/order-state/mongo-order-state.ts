@@ -206,6 +206,8 @@ export function createMongoOrderState(model: OrderModel): OrderState {
     },
 
     async takeUnread(orderId, target, now) {
+      // A SmartVPS order with no package is read and refused, never bought from.
+      if (target.provider === 'smartvps' && !target.packageName) return null;
       const named = target.provider === 'smartvps' ? { provider: target.provider, packageName: target.packageName } : { provider: target.provider };
       const taken = await updateAndRead<StoredOrder>(
         { _id: idOf(orderId), status: { $in: ['paid', 'confirmed'] }, ...named, ...startsFrom('takeUnread') },

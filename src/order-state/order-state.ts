@@ -127,7 +127,9 @@ export interface OrderState {
   /**
    * Takes an order nobody read, in one write that answers it as taken (its fence the new one): only a
    * paid or confirmed order, queued or unasked or held by an older attempt, of `target`'s provider (and,
-   * for SmartVPS, package). Null for any other order, changing nothing: it is then read and decided.
+   * for SmartVPS, package: a SmartVPS target with none takes nothing). Null for any other order, changing
+   * nothing: it is then read and decided. No fence is compared: an attempt that read nothing takes over
+   * one that holds the order, as one that read it would (its fence moves on, so the older one's writes fail).
    */
   takeUnread(orderId: string, target: OrderTarget, now: Date): Promise<OrderSnapshot | null>;
 

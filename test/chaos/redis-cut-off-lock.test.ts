@@ -75,7 +75,9 @@ it('a worker cut off from Redis while holding a package lock does not buy once t
 
   try {
     const orderA = await p.createOrder({ packageName: PACKAGE });
-    await enqueueProvision(queue, orderA, 'admin');
+    // Named as every request names it, so the usual first run (lock, unread take beside the look-up) is what is cut off.
+    const target = { provider: 'smartvps', packageName: PACKAGE } as const;
+    await enqueueProvision(queue, orderA, 'admin', { target });
     // W1 holds P's lock and waits on the provider's lookup.
     await waitFor(async () => (await p.order(orderA)).provisioningStatus === 'provisioning' && p.simulator.stats().findRequests >= 1, {
       timeoutMs: 15_000,
@@ -91,7 +93,7 @@ it('a worker cut off from Redis while holding a package lock does not buy once t
     p.simulator.setFaults({ latency: { find: [0, 0] } });
     const w2 = await p.startWorker(config);
     const orderB = await p.createOrder({ packageName: PACKAGE });
-    await enqueueProvision(queue, orderB, 'admin');
+    await enqueueProvision(queue, orderB, 'admin', { target });
 
     // W1's lock runs out in Redis and W2 takes P: from then on buys are quick too.
     await waitFor(async () => {

@@ -1,7 +1,7 @@
 import { Types } from 'mongoose';
 import { connectDatabase, type Database } from '../../src/db/connection';
 import { StaleAttemptError } from '../../src/domain/errors';
-import { MAX_ATTEMPT_HISTORY, type AttemptRecord, type OrderSnapshot, type OrderState } from '../../src/order-state/order-state';
+import { MAX_ATTEMPT_HISTORY, type AttemptRecord, type OrderSnapshot, type OrderState, type OrderTarget } from '../../src/order-state/order-state';
 import { waitFor } from '../support/wait-for';
 import { useIntegrationEnv } from '../support/integration';
 import { createMemoryOrderState } from '../support/memory-order-state';
@@ -144,8 +144,8 @@ describe.each(implementations)('order state (%s)', (_name, make) => {
   });
 
   it('takeUnread changes nothing on an order that is not as usual: read and decided instead', async () => {
-    const target = { provider: 'smartvps', packageName: '103.101' } as const;
-    const unusual: [NewOrder, typeof target][] = [
+    const target: OrderTarget = { provider: 'smartvps', packageName: '103.101' };
+    const unusual: [NewOrder, OrderTarget][] = [
       [{ provisioningStatus: 'failed' }, target],
       [{ provisioningStatus: 'active', ipAddress: '10.0.0.1' }, target],
       [{ status: 'active', ipAddress: '10.0.0.1' }, target],
@@ -154,6 +154,7 @@ describe.each(implementations)('order state (%s)', (_name, make) => {
       [{ packageName: '103.102' }, target],
       [{ packageName: ' 103.101 ' }, target],
       [{ provider: 'hostycare' }, target],
+      [{ packageName: null }, { provider: 'smartvps', packageName: null }],
     ];
     for (const [fields, named] of unusual) {
       const id = await s.insert(fields);

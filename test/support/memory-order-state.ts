@@ -160,6 +160,7 @@ export function createMemoryOrderState(options: { now?: () => Date } = {}): Orde
     },
 
     async takeUnread(orderId, target, at) {
+      if (target.provider === 'smartvps' && !target.packageName) return null;
       const order = orders.get(orderId);
       const named = order?.provider === target.provider && (target.provider !== 'smartvps' || order.packageName === target.packageName);
       if (!order || !named || !['paid', 'confirmed'].includes(order.status) || !allows('takeUnread', order.provisioningStatus)) return null;
