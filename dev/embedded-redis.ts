@@ -94,4 +94,3 @@ export async function startEmbeddedRedis(options: EmbeddedRedisOptions = {}): Pr
   };
   return redis;
 }
-

@@ -113,6 +113,12 @@ async function newSmartVpsOrder(): Promise<string> {
 it('the primary SIGKILLed under load: every order active, bought once, never two buys at once on a package; no buy without a replica', async () => {
   const t0 = Date.now();
   const violations: string[] = [];
+  /** What a check waits on; a failure is recorded as a violation (null) and the run goes on to report the rest. */
+  const orViolation = <T>(pending: Promise<T>): Promise<T | null> =>
+    pending.catch((error: Error) => {
+      violations.push(error.message);
+      return null;
+    });
   const sender = createPaymentSender({ apiUrl: api.url, secret: WEBHOOK_SECRET });
   const docs = pendingOrders(ORDER_COUNT, PACKAGES, HOSTYCARE_EVERY);
   await db.orders.insertMany(docs);
@@ -146,14 +152,12 @@ it('the primary SIGKILLed under load: every order active, bought once, never two
     return named !== oldPrimary ? named : null;
   }, { timeoutMs: 30_000, intervalMs: 100, message: 'the Sentinels promoted a replica' });
   const promotedAt = Date.now();
-  await group.replicasInSync(20_000).catch((error: Error) => violations.push(error.message));
+  await orViolation(group.replicasInSync(20_000));
   const syncedAt = Date.now();
 
   const deliveries = [...firstPayments, ...(await paying)];
   const paidAt = Date.now();
-  await waitFor(async () => (await countActive(ids)) === ids.length, { timeoutMs: SETTLE_LIMIT_MS, intervalMs: 250, message: 'every order active after the failover' }).catch(
-    (error: Error) => violations.push(error.message),
-  );
+  await orViolation(waitFor(async () => (await countActive(ids)) === ids.length, { timeoutMs: SETTLE_LIMIT_MS, intervalMs: 250, message: 'every order active after the failover' }));
   const settledAt = Date.now();
   for (const delivery of deliveries) if (delivery.deliveredAt === null) violations.push(`${delivery.orderId}: payment never accepted`);
   const webhookTries = deliveries.flatMap((delivery) => delivery.tries);
@@ -166,7 +170,7 @@ it('the primary SIGKILLed under load: every order active, bought once, never two
   // No replica answers: a buy must wait for one instead of trusting a lock a failover could lose. The
   // replicas are those of the primary the Sentinels name now: under load they may have failed over again
   // since the promotion (stopping that primary instead would be the freeze tested last, not this).
-  await group.replicasInSync(20_000).catch((error: Error) => violations.push(error.message));
+  await orViolation(group.replicasInSync(20_000));
   const primaryAtPause = await group.primary();
   const replicas = group.dataNodes.filter((node: RedisNode) => node !== primaryAtPause && !node.exited);
   for (const replica of replicas) group.pause(replica);
@@ -174,25 +178,23 @@ it('the primary SIGKILLed under load: every order active, bought once, never two
   const heldId = await newSmartVpsOrder();
   const heldPayment = await sender.pay(heldId);
   if (heldPayment.deliveredAt === null) violations.push(`${heldId}: payment not accepted while the replicas were stopped`);
-  const postponed = await waitFor(
-    async () => {
-      const refusals = await lockRefusals(heldId);
-      return refusals >= POSTPONEMENTS ? refusals : null;
-    },
-    { timeoutMs: 30_000, intervalMs: 100, message: `${POSTPONEMENTS} buys put off while no replica answered` },
-  ).catch((error: Error) => {
-    violations.push(error.message);
-    return 0;
-  });
+  const postponed =
+    (await orViolation(
+      waitFor(
+        async () => {
+          const refusals = await lockRefusals(heldId);
+          return refusals >= POSTPONEMENTS ? refusals : null;
+        },
+        { timeoutMs: 30_000, intervalMs: 100, message: `${POSTPONEMENTS} buys put off while no replica answered` },
+      ),
+    )) ?? 0;
   const buysWhilePaused = simulator.stats().buys[heldId] ?? 0;
   if (buysWhilePaused > 0) violations.push(`${heldId} bought while no replica acknowledged its package lock`);
   const primaryBeforeResume = await group.primary().catch(() => null);
   if (primaryBeforeResume !== primaryAtPause) violations.push(`the primary changed while its replicas were stopped (port ${primaryAtPause.port} to ${primaryBeforeResume?.port ?? 'none'})`);
   for (const replica of replicas) group.resume(replica);
   const resumedAt = Date.now();
-  await waitFor(async () => (await countActive([heldId])) === 1, { timeoutMs: 30_000, intervalMs: 100, message: 'the held order active once a replica answered' }).catch(
-    (error: Error) => violations.push(error.message),
-  );
+  await orViolation(waitFor(async () => (await countActive([heldId])) === 1, { timeoutMs: 30_000, intervalMs: 100, message: 'the held order active once a replica answered' }));
   const heldActiveAt = Date.now();
   const heldSettlement = checkSettlement(await db.orders.find({ _id: heldId }).lean<Order[]>(), simulator.stats(), 1);
   violations.push(...heldSettlement.violations);
@@ -202,34 +204,30 @@ it('the primary SIGKILLed under load: every order active, bought once, never two
   // connections: each process must give them up by itself and find the new primary. An order paid
   // meanwhile shows it: its attempts run there (and are put off, as the new primary has no replica until
   // the frozen one comes back as one); then it is bought once the old primary answers again.
-  await group.replicasInSync(20_000).catch((error: Error) => violations.push(error.message));
+  await orViolation(group.replicasInSync(20_000));
   const frozen = await group.primary();
   group.pause(frozen);
   const frozenAt = Date.now();
-  const successor = await waitFor(async () => {
-    const named = await group.primary().catch(() => null);
-    return named && named !== frozen ? named : null;
-  }, { timeoutMs: 30_000, intervalMs: 100, message: 'the Sentinels promoted a replica of the frozen primary' }).catch((error: Error) => {
-    violations.push(error.message);
-    return null;
-  });
+  const successor = await orViolation(
+    waitFor(async () => {
+      const named = await group.primary().catch(() => null);
+      return named && named !== frozen ? named : null;
+    }, { timeoutMs: 30_000, intervalMs: 100, message: 'the Sentinels promoted a replica of the frozen primary' }),
+  );
   const succeededAt = Date.now();
   const lateId = await newSmartVpsOrder();
   const latePayment = await sender.pay(lateId);
   if (latePayment.deliveredAt === null) violations.push(`${lateId}: payment not accepted while the old primary was frozen`);
-  const reachedSuccessor = await waitFor(async () => ((await lockRefusals(lateId)) > 0 ? Date.now() : null), {
-    timeoutMs: 45_000,
-    intervalMs: 200,
-    message: 'an attempt on the promoted primary while the old one was frozen (processes left waiting on its silent connections)',
-  }).catch((error: Error) => {
-    violations.push(error.message);
-    return null;
-  });
+  const reachedSuccessor = await orViolation(
+    waitFor(async () => ((await lockRefusals(lateId)) > 0 ? Date.now() : null), {
+      timeoutMs: 45_000,
+      intervalMs: 200,
+      message: 'an attempt on the promoted primary while the old one was frozen (processes left waiting on its silent connections)',
+    }),
+  );
   group.resume(frozen);
   const thawedAt = Date.now();
-  await waitFor(async () => (await countActive([lateId])) === 1, { timeoutMs: 45_000, intervalMs: 200, message: 'the order paid during the freeze active once the old primary answered again' }).catch(
-    (error: Error) => violations.push(error.message),
-  );
+  await orViolation(waitFor(async () => (await countActive([lateId])) === 1, { timeoutMs: 45_000, intervalMs: 200, message: 'the order paid during the freeze active once the old primary answered again' }));
   const lateActiveAt = Date.now();
   const lateSettlement = checkSettlement(await db.orders.find({ _id: lateId }).lean<Order[]>(), simulator.stats(), 1);
   violations.push(...lateSettlement.violations);
