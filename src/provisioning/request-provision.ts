@@ -30,6 +30,14 @@ async function queueCall<T>(call: () => Promise<T>): Promise<T> {
 }
 
 /**
+ * How many times a request adds its job when each add collapses into a job that has finished by the
+ * time it is looked at. Each round needs a job to finish in a window of one Redis round trip.
+ */
+const ENQUEUE_ROUNDS = 3;
+
+type RequestOptions = { runNow?: boolean; record?: (result: RequestProvisionResult) => Promise<unknown> };
+
+/**
  * Asks for an order to be provisioned now (admin Provision/Retry, the web app, or the sweeper): decides
  * by the shared rules, enqueues (collapsing into a live job), then marks the order `queued`. The order
  * is written only after the job exists, so a Redis outage leaves it untouched. With `runNow`, a live job
@@ -40,8 +48,25 @@ export async function requestProvision(
   deps: RequestProvisionDeps,
   orderId: string,
   reason: AttemptReason,
-  options: { runNow?: boolean; record?: (result: RequestProvisionResult) => Promise<unknown> } = {},
+  options: RequestOptions = {},
 ): Promise<RequestProvisionResult> {
+  for (let round = 1; ; round += 1) {
+    const result = await requestOnce(deps, orderId, reason, options);
+    if (result) return result;
+    if (round === ENQUEUE_ROUNDS) {
+      throw new QueueUnavailableError('The provisioning queue kept naming a job that had just finished; nothing was changed. Try again shortly.', {
+        orderId,
+      });
+    }
+  }
+}
+
+/**
+ * One round of `requestProvision`. Null when the add collapsed into a job that finished before it was
+ * looked at: that job has written its outcome to the order and let go of the order's deduplication
+ * key, so the next round reads the order afresh and adds a job of its own.
+ */
+async function requestOnce(deps: RequestProvisionDeps, orderId: string, reason: AttemptReason, options: RequestOptions): Promise<RequestProvisionResult | null> {
   const answer = async (result: RequestProvisionResult, alongside?: Promise<unknown>): Promise<RequestProvisionResult> => {
     // The caller's record of the outcome (the audit log) is written with the last write, not after it.
     await Promise.all([alongside, options.record?.(result)]);
@@ -76,9 +101,9 @@ export async function requestProvision(
       }
       const busy = decideProvision(order, live, now);
       if (busy.kind === 'in_progress') throw new ProvisionInProgressError(busy.message, busy.jobId, busy.state);
+      return answer({ outcome: 'queued', orderId, jobId: live.id });
     }
-    // The live job finished between the add and the look: it has the last word on the order.
-    return answer({ outcome: 'queued', orderId, jobId: enqueued.jobId });
+    return null;
   }
   if (decision.kind === 'enqueue' && decision.stuck) {
     deps.logger.warn({ orderId, provisioningStatus: order?.provisioningStatus, reason }, 'order was stuck with no live job; enqueuing it again');

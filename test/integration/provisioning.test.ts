@@ -1,5 +1,6 @@
 import { once } from 'node:events';
 import { Redis } from 'ioredis';
+import { Worker } from 'bullmq';
 import { createPackageLocks } from '../../src/locks/package-lock';
 import { createLogger } from '../../src/observability/logger';
 import { decryptCredentials } from '../../src/provisioning/credentials-cipher';
@@ -146,6 +147,41 @@ describe('provisioning pipeline', () => {
     await expect(request(config, queue, orderId)).rejects.toBeInstanceOf(ProvisionInProgressError);
     await expect(request(config, queue, orderId)).rejects.toMatchObject({ jobId: (first as { jobId: string }).jobId, state: 'waiting' });
     expect(await queue.getJobCounts('prioritized', 'waiting', 'delayed', 'active')).toEqual({ prioritized: 1, waiting: 0, delayed: 0, active: 0 });
+  });
+
+  it('a Retry whose add meets a job finishing at that moment enqueues anew, instead of answering "queued" with nothing queued', async () => {
+    const config = p.config();
+    const queue = p.queue(config);
+    const orderId = await p.createOrder({ provisioningStatus: 'failed' });
+    await request(config, queue, orderId);
+    // A worker holds that job, and has written its outcome to the order but not yet finished the job.
+    const connection = p.redis.duplicate({ maxRetriesPerRequest: null });
+    const worker = new Worker(queue.name, null, { connection, prefix: config.queuePrefix, autorun: false });
+    try {
+      const running = await worker.getNextJob('holder');
+      expect(running?.data.orderId).toBe(orderId);
+      await p.db.orders.updateOne({ _id: orderId }, { $set: { provisioningStatus: 'failed' } });
+      // The job finishes after the Retry's add collapsed into it, before the Retry looks at it.
+      const racing = new Proxy(queue, {
+        get(target, key) {
+          if (key !== 'add') return Reflect.get(target, key, target) as unknown;
+          return async (...args: Parameters<ProvisionQueue['add']>) => {
+            const added = await target.add(...args);
+            if (added.id === running?.id) await running?.moveToCompleted('done', 'holder', false);
+            return added;
+          };
+        },
+      });
+      const answer = await request(config, racing, orderId);
+      expect(answer).toMatchObject({ outcome: 'queued' });
+      const live = await findLiveProvisionJob(queue, orderId);
+      expect(live?.id).toBe((answer as { jobId: string }).jobId);
+      expect(live?.id).not.toBe(running?.id);
+      expect((await p.order(orderId)).provisioningStatus).toBe('queued');
+    } finally {
+      await worker.close();
+      await connection.quit();
+    }
   });
 
   it('resumes polling after the status check timed out, instead of buying again', async () => {
