@@ -6,7 +6,7 @@ import { createLogger } from '../../src/observability/logger';
 import { decryptCredentials } from '../../src/provisioning/credentials-cipher';
 import { recoverOrders } from '../../src/provisioning/recover-orders';
 import { requestProvision } from '../../src/provisioning/request-provision';
-import { ProvisionInProgressError } from '../../src/domain/errors';
+import { ProvisionInProgressError, QueueUnavailableError } from '../../src/domain/errors';
 import { enqueueProvision, findLiveProvisionJob, type ProvisionQueue } from '../../src/queue/provision-queue';
 import type { Config } from '../../src/config';
 import { usePipeline } from '../support/pipeline';
@@ -182,6 +182,24 @@ describe('provisioning pipeline', () => {
       await worker.close();
       await connection.quit();
     }
+  });
+
+  it('a request whose every add collapses into a job already gone answers 503 after three rounds, changing nothing', async () => {
+    const config = p.config();
+    const queue = p.queue(config);
+    const orderId = await p.createOrder({ provisioningStatus: 'failed' });
+    let adds = 0;
+    // Each add names a job that no longer exists, as one finishing at that very moment would.
+    const vanishing = new Proxy(queue, {
+      get(target, key) {
+        if (key !== 'add') return Reflect.get(target, key, target) as unknown;
+        return () => Promise.resolve({ id: `gone-${(adds += 1)}` });
+      },
+    });
+    await expect(request(config, vanishing, orderId)).rejects.toBeInstanceOf(QueueUnavailableError);
+    expect(adds).toBe(3);
+    expect((await p.order(orderId)).provisioningStatus).toBe('failed');
+    expect(await findLiveProvisionJob(queue, orderId)).toBeNull();
   });
 
   it('resumes polling after the status check timed out, instead of buying again', async () => {
