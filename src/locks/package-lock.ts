@@ -126,11 +126,14 @@ export function createPackageLocks(redis: Redis, options: PackageLockOptions): P
     return Math.max(0, sentAt + ttlMs - performance.now());
   }
 
-  /** `grantedAt`: when the request that granted the lock was sent (null: not to be counted on, with replicas). */
-  function held(packageName: string, mutex: Mutex, lost: AbortController, grantedAt: number | null): HeldLock {
+  /**
+   * `grantedAt`: when the request that granted the lock was sent. With replicas a grant is not counted
+   * on: only a renewal they acknowledged is.
+   */
+  function held(packageName: string, mutex: Mutex, lost: AbortController, grantedAt: number): HeldLock {
     // On the monotonic clock: a wall clock set back must not stretch the lock.
-    let saidAt = grantedAt ?? 0;
-    let certainUntil = grantedAt === null || options.replicas ? 0 : grantedAt + options.ttlMs;
+    let saidAt = grantedAt;
+    let certainUntil = options.replicas ? 0 : grantedAt + options.ttlMs;
     return {
       packageName,
       identifier: mutex.identifier,
