@@ -1,7 +1,7 @@
 import type { Logger } from 'pino';
 import { isDatabaseUnavailable } from '../db/errors';
 import { LockLostError, StaleAttemptError } from '../domain/errors';
-import { decideProvision } from '../domain/provision-decision';
+import { decideProvision, type ProvisionDecision } from '../domain/provision-decision';
 import { minPollGapMs, pollDueAfterMs } from '../domain/poll-schedule';
 import type { AttemptOutcome, AttemptReason } from '../domain/statuses';
 import type { EventDispatch } from '../events/order-events';
@@ -165,12 +165,13 @@ async function startAttempt(payload: ProvisionPayload, deps: ProvisionDeps, log:
     Promise.all(PROVIDER_NAMES.map(async (provider) => [provider, await deps.pauses.remainingMs(provider)] as const)).then((entries) => new Map(entries)),
   ]);
   const decision = decideProvision(order, null, now);
-  // This very job failed the order already (a step run again after MongoDB lost the answer to that
-  // write): the failure stands until someone asks again.
-  const failedByThisJob = order?.provisioningStatus === 'failed' && order.lastAttempt?.jobId === payload.jobId && order.lastAttempt.outcome === 'failed';
-  if (!order || decision.kind !== 'enqueue' || failedByThisJob) {
-    const why = failedByThisJob ? 'already failed by this job' : decision.kind === 'not_provisionable' ? decision.message : decision.kind;
-    if (failedByThisJob) return { kind: 'done', outcome: 'skipped', why };
+  // This very job settled the order already, and runs again because the answer to that was lost (a
+  // failing write whose answer MongoDB lost; a completion Redis lost in a failover): its outcome stands,
+  // and the order's history already says so.
+  const settledByThisJob = settledBy(payload.jobId, order, decision);
+  if (!order || decision.kind !== 'enqueue' || settledByThisJob) {
+    const why = settledByThisJob ?? (decision.kind === 'not_provisionable' ? decision.message : decision.kind);
+    if (settledByThisJob) return { kind: 'done', outcome: 'skipped', why };
     if (order) await deps.orders.recordSkip(order.id, attemptRecord(payload, now, now, 'skipped', why));
     log.info({ why }, 'nothing to provision');
     return { kind: 'done', outcome: 'skipped', why };
@@ -199,6 +200,15 @@ async function startAttempt(payload: ProvisionPayload, deps: ProvisionDeps, log:
     }
     return runFirstStep(attemptContext(payload, deps, log, order, fence, lock, now), order);
   });
+}
+
+/** Why there is nothing left for job `jobId` to do to an order it settled itself (null: it did not). */
+function settledBy(jobId: string, order: OrderSnapshot | null, decision: ProvisionDecision): string | null {
+  const last = order?.lastAttempt;
+  if (!order || last?.jobId !== jobId) return null;
+  if (order.provisioningStatus === 'failed' && last.outcome === 'failed') return 'already failed by this job';
+  if (decision.kind === 'already_active' && last.outcome === 'active') return 'already made active by this job';
+  return null;
 }
 
 /**

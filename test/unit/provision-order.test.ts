@@ -268,6 +268,18 @@ describe('provisionOrder: failures', () => {
     expect(await provisionOrder(t.payload({ jobId: 'job-2', reason: 'admin' }), t.world.deps)).toMatchObject({ kind: 'park' });
   });
 
+  it('a job run again after Redis lost its completion leaves the active order and its history as they are', async () => {
+    const t = setup();
+    expect(await t.runToEnd()).toMatchObject({ kind: 'done', outcome: 'active' });
+    const calls = t.smartvps.calls.length;
+    expect(await provisionOrder(t.payload(), t.world.deps)).toEqual({ kind: 'done', outcome: 'skipped', why: 'already made active by this job' });
+    expect(t.smartvps.calls).toHaveLength(calls);
+    expect(t.stored().attempts.map((a) => a.outcome)).toEqual(['active']);
+    // Another job (a late duplicate request) records why it did nothing.
+    expect(await provisionOrder(t.payload({ jobId: 'job-2' }), t.world.deps)).toEqual({ kind: 'done', outcome: 'skipped', why: 'already_active' });
+    expect(t.stored().attempts.map((a) => a.outcome)).toEqual(['active', 'skipped']);
+  });
+
   it('an order the web app cancelled while its purchase was building is not made active; the attempt stops and frees the lock', async () => {
     const t = setup();
     const parked = await provisionOrder(t.payload(), t.world.deps);
